@@ -1,0 +1,5 @@
+"""``python -m tenantry`` runs the CLI."""
+
+from tenantry.cli import main
+
+main()

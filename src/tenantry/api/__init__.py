@@ -1,0 +1,1 @@
+"""The REST API (FastAPI): a thin edge over the service layer."""

@@ -1,0 +1,1 @@
+"""Measured boot: TPM 2.0 quotes checked against golden measurements."""

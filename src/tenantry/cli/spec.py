@@ -1,0 +1,77 @@
+"""``schema``, ``validate``, ``plan``, ``apply``, ``export``: the declarative workflow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tenantry.cli.context import state
+from tenantry.cli.main import app
+from tenantry.cli.render import render_plan
+from tenantry.spec import dump_spec, load_specs, spec_json_schema
+
+Files = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Spec files (YAML); together they declare the desired state.",
+        exists=False,
+        dir_okay=False,
+    ),
+]
+Prune = Annotated[
+    bool,
+    typer.Option("--prune", help="Also delete objects the files do not declare."),
+]
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of spec files."""
+    state.out.print_json(json.dumps(spec_json_schema()))
+
+
+@app.command()
+def validate(files: Files) -> None:
+    """Check spec files: syntax, schema, references and every structural rule; no store needed."""
+    loaded = load_specs(files)
+    state.out.print(f"valid: {loaded.estate.count()} objects in {len(files)} file(s)")
+
+
+@app.command()
+def plan(files: Files, prune: Prune = False) -> None:
+    """Show what `apply` would change in the store, and refuse what admission would refuse."""
+    loaded = load_specs(files)
+    service = state.service()
+    result = service.plan(state.actor(), loaded.estate, prune=prune)
+    render_plan(state.out, result.changes, result.placements)
+
+
+@app.command()
+def apply(files: Files, prune: Prune = False) -> None:
+    """Make the store hold the declared state: atomic, audited, idempotent."""
+    loaded = load_specs(files)
+    service = state.service()
+    result = service.apply(state.actor(), loaded.estate, prune=prune)
+    render_plan(state.out, result.plan.changes, result.plan.placements)
+    if result.changed:
+        state.out.print(f"Applied (generation {result.generation}).")
+    for error in result.hook_errors:
+        state.err.print(f"[yellow]warning[/]: {error}", markup=True)
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
+) -> None:
+    """Print the stored estate as a spec (which applies back to the same state)."""
+    text = dump_spec(state.service().estate(state.actor()))
+    if output is None:
+        state.out.print(text, end="", markup=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        state.err.print(f"wrote {output}")

@@ -1,0 +1,1 @@
+"""Policies and tags to per-host programs: pure, columnar, incremental."""

@@ -1,0 +1,1 @@
+"""Enforcement backends that obey one contract (docs/semantics.md)."""

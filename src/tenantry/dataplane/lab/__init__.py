@@ -1,0 +1,1 @@
+"""Lab guests in network namespaces, and attacks sent from them."""

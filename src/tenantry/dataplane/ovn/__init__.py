@@ -1,0 +1,1 @@
+"""The Open vSwitch/OVN backend, driven through the Northbound database."""

@@ -1,0 +1,1 @@
+"""Tenant-held keys: PKCS#11 key-encryption keys, wrapped data keys, encrypted disks."""

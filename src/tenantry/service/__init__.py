@@ -1,0 +1,7 @@
+"""The service layer: the only door to state (authorization, admission, store, audit, hooks)."""
+
+from tenantry.governance import Actor
+from tenantry.service.admission import AdmissionCheck, admit
+from tenantry.service.service import ApplyResult, CommitHook, Plan, Service
+
+__all__ = ["Actor", "AdmissionCheck", "ApplyResult", "CommitHook", "Plan", "Service", "admit"]

@@ -1,0 +1,6 @@
+"""Persistence of the estate and the audit trail; only the service layer opens it."""
+
+from tenantry.store.engine import redact_url
+from tenantry.store.store import Snapshot, Store, StoredAuditEntry
+
+__all__ = ["Snapshot", "Store", "StoredAuditEntry", "redact_url"]

@@ -1,0 +1,1 @@
+"""Proofs of isolation over what is actually enforced, with counterexample packets."""
