@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from tenantry.cli.context import state
 from tenantry.cli.main import app
@@ -59,7 +60,7 @@ def apply(files: Files, prune: Prune = False) -> None:
     if result.changed:
         state.out.print(f"Applied (generation {result.generation}).")
     for error in result.hook_errors:
-        state.err.print(f"[yellow]warning[/]: {error}", markup=True)
+        state.err.print(f"[yellow]warning[/]: {escape(error)}", markup=True)
 
 
 @app.command()
@@ -74,4 +75,4 @@ def export(
         state.out.print(text, end="", markup=False)
     else:
         output.write_text(text, encoding="utf-8")
-        state.err.print(f"wrote {output}")
+        state.err.print(f"wrote {output}", markup=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
@@ -120,8 +121,9 @@ def parse_bytes(value: Any) -> int:
     unit = match.group(2).lower() if match else ""
     if not match or unit not in _UNITS:
         raise ValueError(f"{value!r} is not a size (use B, KiB, MiB, GiB, TiB or KB, MB, GB, TB)")
-    amount = float(match.group(1)) * _UNITS[unit]
-    if amount != int(amount):
+    # Decimal, not float: sizes beyond 2**53 bytes must round-trip exactly.
+    amount = Decimal(match.group(1)) * _UNITS[unit]
+    if amount != amount.to_integral_value():
         raise ValueError(f"{value!r} is not a whole number of bytes")
     return int(amount)
 
@@ -165,8 +167,8 @@ def _parse_rate(value: Any) -> int:
     if isinstance(value, str):
         match = _RATE_RE.match(value)
         if match and match.group(2).lower() in _RATE_UNITS:
-            amount = float(match.group(1)) * _RATE_UNITS[match.group(2).lower()]
-            if amount == int(amount):
+            amount = Decimal(match.group(1)) * _RATE_UNITS[match.group(2).lower()]
+            if amount == amount.to_integral_value():
                 return int(amount)
     raise ValueError(f"{value!r} is not a rate (use bit, Kbit, Mbit, Gbit, e.g. 100Mbit)")
 

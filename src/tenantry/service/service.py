@@ -178,6 +178,7 @@ class Service:
     # ------------------------------------------------------------------ internals
 
     def _plan(self, actor: Actor, snapshot: Snapshot, declared: Estate, *, prune: bool) -> Plan:
+        self._check_scope(actor, declared)
         current = snapshot.estate
         placed_estate, placements, problems = place_guests(current, declared)
         if problems:
@@ -193,6 +194,24 @@ class Service:
         return Plan(
             changes, snapshot.generation, current, current.with_changes(changes), placements
         )
+
+    def _check_scope(self, actor: Actor, declared: Estate) -> None:
+        """Refuse, before any diff, objects the actor may not even know about.
+
+        Otherwise an unchanged object outside the actor's boundary would plan as "no change"
+        and reveal that it exists, and what it holds.
+        """
+        if actor.is_provider:
+            return
+        for kind in KIND_INFO:
+            for ref, _ in declared.items(kind):
+                if not is_visible(actor, kind, ref):
+                    exc = PermissionDeniedError(
+                        f"{actor} may not declare {kind} {ref}: outside the tenant's boundary"
+                    )
+                    tenants = tuple(sorted({actor.tenant or "", ref.owner} - {"", "provider"}))
+                    self._audit_refusal(actor, "apply", (f"{kind} {ref}",), tenants, exc)
+                    raise exc
 
     def _judge(self, actor: Actor, plan: Plan) -> None:
         for change in plan.changes:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from tenantry.audit import AuditRecord, leaf_hash
 from tenantry.errors import DataIntegrityError, StaleRevisionError, StoreUnavailableError
 from tenantry.model import KIND_INFO, ChangeSet, Estate, Kind, Model, Op, Ref
-from tenantry.store.engine import create_store_engine, migrate, redact_url
+from tenantry.store.engine import create_store_engine, describe, migrate, redact_url
 from tenantry.store.tables import AuditEntryRow, AuditTenantRow, EstateRow, ObjectRow
 
 __all__ = ["Snapshot", "Store", "StoredAuditEntry"]
@@ -66,7 +66,9 @@ class Store:
                     )
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise StoreUnavailableError(f"cannot open the store {store.url}: {_why(exc)}") from exc
+            raise StoreUnavailableError(
+                f"cannot open the store {store.url}: {describe(exc)}"
+            ) from exc
         return store
 
     def close(self) -> None:
@@ -82,7 +84,7 @@ class Store:
             ):
                 yield connection
         except OperationalError as exc:
-            raise StoreUnavailableError(f"store {self.url} failed: {_why(exc)}") from exc
+            raise StoreUnavailableError(f"store {self.url} failed: {describe(exc)}") from exc
 
     def generation(self) -> int:
         """The current generation (bumped by every committed change set)."""
@@ -141,7 +143,9 @@ class Store:
                 self._append(connection, audit)
                 return expected_generation + 1
         except IntegrityError as exc:
-            raise StaleRevisionError(f"a concurrent writer got there first: {_why(exc)}") from exc
+            raise StaleRevisionError(
+                f"a concurrent writer got there first: {describe(exc)}"
+            ) from exc
 
     def append_audit(self, records: Sequence[AuditRecord]) -> None:
         """Append audit entries on their own (a refusal, a login)."""
@@ -223,10 +227,3 @@ def _write(
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _why(exc: SQLAlchemyError) -> str:
-    # The driver's first line says what failed without echoing parameters (which may hold secrets).
-    original = getattr(exc, "orig", None)
-    text = str(original if original is not None else exc).splitlines()
-    return text[0][:300] if text else exc.__class__.__name__
