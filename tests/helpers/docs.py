@@ -109,8 +109,7 @@ def spec_reference_markdown() -> str:
                 description = ""
             cells = [f"`{name}`", _schema_type(props[name], defs), default, description]
             lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
-            for sub in _nested_models(field.annotation):
-                queue.append((f"{title}.{name}", sub))
+            queue.extend((f"{title}.{name}", sub) for sub in _nested_models(field.annotation))
         lines.append("")
     lines.append(MARK_END)
     return "\n".join(lines) + "\n"
