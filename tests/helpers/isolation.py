@@ -43,11 +43,7 @@ def assert_leaks(
     __tracebackhide__ = True
     found = verified(estate, programs)
     leak = next(
-        (
-            k
-            for k in found.report.leaks
-            if (k.kind, k.source, k.target) == (kind, source, target)
-        ),
+        (k for k in found.report.leaks if (k.kind, k.source, k.target) == (kind, source, target)),
         None,
     )
     if leak is None:

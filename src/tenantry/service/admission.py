@@ -39,7 +39,9 @@ def refusal(violations: Sequence[Violation]) -> AdmissionError:
     """The most specific AdmissionError for a set of violations."""
     leaks = [v for v in violations if isinstance(v, IsolationViolation)]
     if leaks:
-        return IsolationViolationError(violations, counterexamples=[v.counterexample for v in leaks])
+        return IsolationViolationError(
+            violations, counterexamples=[v.counterexample for v in leaks]
+        )
     if all(v.rule.startswith(("capacity", "placement-none")) for v in violations):
         return CapacityError(violations)
     return AdmissionError(violations)

@@ -57,7 +57,9 @@ class Layout:
         self.recv_dom, self.recv_rows = _group(dom[recv_segs], recv_rows)
         self.send_dom, self.send_rows = _group(dom[send_segs], send_rows)
         guest_rows = np.flatnonzero(live).astype(np.int64)
-        self.guest_key, self.guest_rows = _group(ports.guest[guest_rows].astype(np.int64), guest_rows)
+        self.guest_key, self.guest_rows = _group(
+            ports.guest[guest_rows].astype(np.int64), guest_rows
+        )
         self._owner = ports.owner
         self._flags = ports.flags
 
@@ -103,7 +105,7 @@ class Layout:
 
     def _slice(self, keys: _Rows, rows: _Rows, key: int) -> list[int]:
         low, high = np.searchsorted(keys, [key, key + 1])
-        found = rows[low:high].tolist()
+        found: list[int] = rows[low:high].tolist()
         if self.changed:
             found = [r for r in found if r not in self.changed]
         return found

@@ -38,7 +38,9 @@ class LinkFinder:
         if self._gateways is None:
             self._gateways = gateways(programs, self.domains.of)  # type: ignore[assignment]
         members = self.domains.members(domain)
-        held = address_map(programs, self.layout.receivers(domain), domain_subnets(programs, members))
+        held = address_map(
+            programs, self.layout.receivers(domain), domain_subnets(programs, members)
+        )
         mine = [a for a, r in held.items() if r == sender and a.version == 4]
         theirs = [
             a
@@ -57,7 +59,13 @@ class LinkFinder:
             programs.port_name(receiver),
         )
         return Hop(
-            programs.port_name(sender), programs.port_name(receiver), sender, receiver, frame, summary, path
+            programs.port_name(sender),
+            programs.port_name(receiver),
+            sender,
+            receiver,
+            frame,
+            summary,
+            path,
         )
 
     def _cause(self, sender: int, receiver: int, domain: int) -> str:

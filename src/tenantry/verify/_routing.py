@@ -97,7 +97,9 @@ class RouteFinder:
                 for b, found in sorted(targets.items()):
                     if a == b or (a, b) in done:
                         continue
-                    pick = next(((d, o, r) for d, o, r in found if (domain, d) not in self.gateways), None)
+                    pick = next(
+                        ((d, o, r) for d, o, r in found if (domain, d) not in self.gateways), None
+                    )
                     if pick is None:
                         continue
                     done.add((a, b))
@@ -106,20 +108,28 @@ class RouteFinder:
                         f"router {router} has interfaces in {owners[a]}'s and {owners[b]}'s "
                         "domains and forwards between them"
                     )
-                    example = Counterexample((hop,), f"{hop.sender} reaches {hop.receiver} via router {router}")
+                    example = Counterexample(
+                        (hop,), f"{hop.sender} reaches {hop.receiver} via router {router}"
+                    )
                     leaks.append(Leak(LeakKind.ROUTED, owners[a], owners[b], cause, example))
                     if len(leaks) >= limit:
                         return leaks
         return leaks
 
     def _hop(
-        self, router: Ref, leg: RouterInterface, domain: int, sender: int, pick: tuple[Address, int, int]
+        self,
+        router: Ref,
+        leg: RouterInterface,
+        domain: int,
+        sender: int,
+        pick: tuple[Address, int, int],
     ) -> Hop:
         programs = self.layout.programs
         dst, out, receiver = pick
         cls, src = self._allowed(programs, domain, sender, pick)
         vlan = next(
-            (v for v, s in programs.ports.trunk_of(sender) if int(self.domains.of[s]) == domain), None
+            (v for v, s in programs.ports.trunk_of(sender) if int(self.domains.of[s]) == domain),
+            None,
         )
         frame, summary = routed_frame(
             src_mac=programs.port_mac(sender),
@@ -138,7 +148,13 @@ class RouteFinder:
             programs.port_name(receiver),
         )
         return Hop(
-            programs.port_name(sender), programs.port_name(receiver), sender, receiver, frame, summary, path
+            programs.port_name(sender),
+            programs.port_name(receiver),
+            sender,
+            receiver,
+            frame,
+            summary,
+            path,
         )
 
     def _allowed(
@@ -148,13 +164,17 @@ class RouteFinder:
         dst, out, receiver = pick
         subnets = domain_subnets(programs, self.domains.members(domain))
         held = address_map(programs, self.layout.receivers(domain), subnets)
-        sources: list[Address] = [a for a, r in held.items() if r == sender and a.version == dst.version]
+        sources: list[Address] = [
+            a for a, r in held.items() if r == sender and a.version == dst.version
+        ]
         if dst.version == 6:
             sources.append(IPv6Address(programs.ports.link_local(sender)))
         for src in sources:
             for cls in packet_classes(programs, (sender, receiver), dst.version):
-                if allows(programs, sender, Direction.EGRESS, cls, dst, domain) and allows(
-                    programs, receiver, Direction.INGRESS, cls, src, out
+                if allows(
+                    programs, sender, direction=Direction.EGRESS, cls=cls, peer=dst, segment=domain
+                ) and allows(
+                    programs, receiver, direction=Direction.INGRESS, cls=cls, peer=src, segment=out
                 ):
                     return cls, src
         return None, None

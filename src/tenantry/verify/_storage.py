@@ -31,7 +31,7 @@ def storage_leaks(facts: PhysicalFacts) -> list[Leak]:
 
     for store in facts.datastores:
         owners = {tag_owner[t] for t in store.tags if t in tag_owner}
-        for owner, guest, disk in store.disks:
+        for owner, _, _ in store.disks:
             if owner in dedicated:
                 owners.add(owner)
         for a in sorted(owners):
@@ -41,8 +41,8 @@ def storage_leaks(facts: PhysicalFacts) -> list[Leak]:
                         a,
                         owner,
                         f"datastore {store.name} is dedicated to {a} but holds {owner}'s disk",
-                        f"disk {disk} of {owner}/{guest} is on datastore {store.name} ({store.lun}), "
-                        f"dedicated to {a}",
+                        f"disk {disk} of {owner}/{guest} is on datastore {store.name} "
+                        f"({store.lun}), dedicated to {a}",
                     )
             for host in store.masked_to:
                 for owner, guest in runs.get(host, ()):

@@ -122,5 +122,7 @@ def routed_frame(
     port = f" port {cls.dport}" if cls.dport is not None else ""
     shown = f"{name} {s} > {d}{port} to router MAC {dst_mac}{tag}"
     if dst.version == 4:
-        return pkt.ethernet(dst_mac, src_mac, 0x0800, pkt.ipv4(s, d, cls.proto, l4), tags=tags), shown
+        return pkt.ethernet(
+            dst_mac, src_mac, 0x0800, pkt.ipv4(s, d, cls.proto, l4), tags=tags
+        ), shown
     return pkt.ethernet(dst_mac, src_mac, 0x86DD, pkt.ipv6(s, d, cls.proto, l4), tags=tags), shown

@@ -87,7 +87,9 @@ def _bridges(estate: Estate) -> tuple[UplinkBridge, ...]:
                             f"{switch.name} sends {switch.physical_network} over it",
                         )
                     )
-                other = users.setdefault((host.name, nic.name), (switch.name, switch.physical_network))
+                other = users.setdefault(
+                    (host.name, nic.name), (switch.name, switch.physical_network)
+                )
                 if other[1] != switch.physical_network:
                     found.append(
                         UplinkBridge(

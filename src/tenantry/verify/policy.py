@@ -27,7 +27,9 @@ class PacketClass:
     dport: int | None
 
 
-def _peer_matches(programs: Programs, rule: CompiledRule, address: IPv4Address | IPv6Address) -> bool:
+def _peer_matches(
+    programs: Programs, rule: CompiledRule, address: IPv4Address | IPv6Address
+) -> bool:
     peer = rule.peer
     if peer.kind is PeerKind.ANY:
         return True
@@ -47,7 +49,9 @@ def _matches(
 ) -> bool:
     if rule.protocol not in (ANY_PROTOCOL, cls.proto):
         return False
-    if rule.ports and (cls.dport is None or not any(lo <= cls.dport <= hi for lo, hi in rule.ports)):
+    if rule.ports and (
+        cls.dport is None or not any(lo <= cls.dport <= hi for lo, hi in rule.ports)
+    ):
         return False
     return _peer_matches(programs, rule, peer)
 
@@ -55,6 +59,7 @@ def _matches(
 def allows(
     programs: Programs,
     row: int,
+    *,
     direction: Direction,
     cls: PacketClass,
     peer: IPv4Address | IPv6Address,

@@ -80,10 +80,7 @@ class Report:
         """The full matrix (rows: source, columns: target): '' isolated, else the leak kinds."""
         pairs = self.pairs()
         return [
-            [
-                "-" if a == b else ",".join(pairs.get((a, b), ()))
-                for b in self.tenants
-            ]
+            ["-" if a == b else ",".join(pairs.get((a, b), ())) for b in self.tenants]
             for a in self.tenants
         ]
 
@@ -130,7 +127,9 @@ class Reach:
 
     def to_dict(self) -> dict[str, object]:
         def rows(found: dict[tuple[str, str], tuple[LeakKind, ...]]) -> list[dict[str, object]]:
-            return [{"from": a, "to": b, "kinds": [str(k) for k in k_]} for (a, b), k_ in found.items()]
+            return [
+                {"from": a, "to": b, "kinds": [str(k) for k in k_]} for (a, b), k_ in found.items()
+            ]
 
         return {"added": rows(self.added), "removed": rows(self.removed)}
 

@@ -48,7 +48,9 @@ def _classify(keys: npt.NDArray[np.int64], n_owners: int, size: int) -> npt.NDAr
 class IsolationState:
     """Every leak of one generation of programs, updatable by the rows a change touches."""
 
-    def __init__(self, programs: Programs, facts: PhysicalFacts, *, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(
+        self, programs: Programs, facts: PhysicalFacts, *, limit: int = DEFAULT_LIMIT
+    ) -> None:
         started = time.perf_counter()
         self.facts = facts
         self.limit = limit

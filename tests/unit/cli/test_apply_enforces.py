@@ -14,9 +14,7 @@ def test_apply_reports_what_the_reference_backend_enforces(tmp_path: Path) -> No
     """The apply output ends with the enforcement summary (demo.yaml: two-tenants.yaml leaks on
     purpose, through its bridged guests, and admission refuses it)."""
     store = f"sqlite:///{tmp_path / 't.db'}"
-    result = CliRunner().invoke(
-        app, ["--store", store, "apply", str(EXAMPLES / "demo.yaml")]
-    )
+    result = CliRunner().invoke(app, ["--store", store, "apply", str(EXAMPLES / "demo.yaml")])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "Enforced on the reference backend" in text

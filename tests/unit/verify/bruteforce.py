@@ -44,18 +44,35 @@ def _frames(programs: Programs, row: int) -> list[bytes]:
         for router in routers:
             for dst in every4:
                 udp = pkt.udp("0.0.0.0", dst, 68, 67, pkt.dhcp(1, mac))
-                out.append(pkt.ethernet(router, mac, 0x0800, pkt.ipv4("0.0.0.0", dst, 17, udp), tags=tags))
+                out.append(
+                    pkt.ethernet(router, mac, 0x0800, pkt.ipv4("0.0.0.0", dst, 17, udp), tags=tags)
+                )
                 for src in own4[:1]:
-                    out.append(pkt.ethernet(router, mac, 0x0800, pkt.ipv4(src, dst, 1, pkt.icmp_echo()), tags=tags))
+                    out.append(
+                        pkt.ethernet(
+                            router, mac, 0x0800, pkt.ipv4(src, dst, 1, pkt.icmp_echo()), tags=tags
+                        )
+                    )
                     for port in PORTS:
-                        for proto, l4 in ((6, pkt.tcp(src, dst, 40000, port)), (17, pkt.udp(src, dst, 40000, port))):
-                            out.append(pkt.ethernet(router, mac, 0x0800, pkt.ipv4(src, dst, proto, l4), tags=tags))
+                        for proto, l4 in (
+                            (6, pkt.tcp(src, dst, 40000, port)),
+                            (17, pkt.udp(src, dst, 40000, port)),
+                        ):
+                            out.append(
+                                pkt.ethernet(
+                                    router, mac, 0x0800, pkt.ipv4(src, dst, proto, l4), tags=tags
+                                )
+                            )
             for dst in every6:
                 ns = pkt.nd_solicit("::", dst, own6[-1], None)
-                out.append(pkt.ethernet(router, mac, 0x86DD, pkt.ipv6("::", dst, 58, ns), tags=tags))
+                out.append(
+                    pkt.ethernet(router, mac, 0x86DD, pkt.ipv6("::", dst, 58, ns), tags=tags)
+                )
                 for src in own6[:1]:
                     tcp = pkt.tcp(src, dst, 40000, 443)
-                    out.append(pkt.ethernet(router, mac, 0x86DD, pkt.ipv6(src, dst, 6, tcp), tags=tags))
+                    out.append(
+                        pkt.ethernet(router, mac, 0x86DD, pkt.ipv6(src, dst, 6, tcp), tags=tags)
+                    )
     return out
 
 

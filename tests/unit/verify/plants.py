@@ -41,7 +41,9 @@ def demo() -> Estate:
     changes = []
     for ref, guest in estate.guests.items():
         host = "h1" if ref.owner == "finance" else "h3"
-        changes.append(Change(Op.UPDATE, Kind.GUEST, ref, guest, guest.model_copy(update={"host": host})))
+        changes.append(
+            Change(Op.UPDATE, Kind.GUEST, ref, guest, guest.model_copy(update={"host": host}))
+        )
     return estate.with_changes(ChangeSet(tuple(changes)))
 
 
@@ -79,9 +81,16 @@ def duplicate_vlan(estate: Estate) -> Estate:
 
 def foreign_trunk(estate: Estate) -> Estate:
     """A VGT trunk of hr that also carries sales' VLAN 130."""
-    group = PortGroup(name="pg-trunk", switch="vs-c2", vlan=VlanPolicy(mode="vgt", trunk=((120, 130),)))
+    group = PortGroup(
+        name="pg-trunk", switch="vs-c2", vlan=VlanPolicy(mode="vgt", trunk=((120, 130),))
+    )
     estate = put(estate, (Kind.PORT_GROUP, PROVIDER, group))
-    vnic = Vnic(name="eth0", port_group="pg-trunk", mac="02:20:00:00:09:01", addresses=(IPv4Address("10.20.0.91"),))
+    vnic = Vnic(
+        name="eth0",
+        port_group="pg-trunk",
+        mac="02:20:00:00:09:01",
+        addresses=(IPv4Address("10.20.0.91"),),
+    )
     return with_guest(estate, "hr", "appliance", vnic)
 
 
@@ -89,8 +98,14 @@ def bridged_management(estate: Estate, *owners: str) -> Estate:
     """A guest of each owner without management isolation (a port on the management network)."""
     for i, owner in enumerate(owners, start=1):
         vnic = estate.guests[next(r for r in estate.guests if r.owner == owner)].vnics[0]
-        access = ManagementAccess(isolation=False, mac=f"02:ee:00:00:00:{i:02x}", address=IPv4Address(f"192.168.10.{100 + i}"))
-        mine = vnic.model_copy(update={"name": "eth0", "mac": f"02:ee:00:00:01:{i:02x}", "addresses": ()})
+        access = ManagementAccess(
+            isolation=False,
+            mac=f"02:ee:00:00:00:{i:02x}",
+            address=IPv4Address(f"192.168.10.{100 + i}"),
+        )
+        mine = vnic.model_copy(
+            update={"name": "eth0", "mac": f"02:ee:00:00:01:{i:02x}", "addresses": ()}
+        )
         estate = with_guest(estate, owner, f"bridged-{i}", mine, management=access)
     return estate
 
@@ -108,9 +123,23 @@ def shared_uplink(estate: Estate) -> Estate:
     """A second physical network whose switch shares eth1 with vs-c2, carrying web on VLAN 120."""
     estate = put(
         estate,
-        (Kind.PHYSICAL_NETWORK, PROVIDER, PhysicalNetwork(name="physnet2", vlan_ranges=((100, 299),))),
-        (Kind.VIRTUAL_SWITCH, PROVIDER, VirtualSwitch(name="vs-p2", clusters=("c2",), physical_network="physnet2", uplinks=("eth1",))),
-        (Kind.PORT_GROUP, PROVIDER, PortGroup(name="pg-p2", switch="vs-p2", vlan=VlanPolicy(mode="vst", id=120))),
+        (
+            Kind.PHYSICAL_NETWORK,
+            PROVIDER,
+            PhysicalNetwork(name="physnet2", vlan_ranges=((100, 299),)),
+        ),
+        (
+            Kind.VIRTUAL_SWITCH,
+            PROVIDER,
+            VirtualSwitch(
+                name="vs-p2", clusters=("c2",), physical_network="physnet2", uplinks=("eth1",)
+            ),
+        ),
+        (
+            Kind.PORT_GROUP,
+            PROVIDER,
+            PortGroup(name="pg-p2", switch="vs-p2", vlan=VlanPolicy(mode="vst", id=120)),
+        ),
         (
             Kind.NETWORK,
             "web",
@@ -121,7 +150,13 @@ def shared_uplink(estate: Estate) -> Estate:
             ),
         ),
     )
-    vnic = Vnic(name="eth0", port_group="pg-p2", network="legacy", mac="02:40:00:00:09:01", addresses=(IPv4Address("10.42.0.11"),))
+    vnic = Vnic(
+        name="eth0",
+        port_group="pg-p2",
+        network="legacy",
+        mac="02:40:00:00:09:01",
+        addresses=(IPv4Address("10.42.0.11"),),
+    )
     return with_guest(estate, "web", "legacy-1", vnic)
 
 
@@ -129,7 +164,7 @@ def separate_physnet(estate: Estate) -> Estate:
     """The same VLAN 120 on a second physical network that no NIC joins to the first."""
     estate = shared_uplink(estate)
     hosts = []
-    for ref, host in estate.hosts.items():
+    for host in estate.hosts.values():
         if host.cluster == "c2":
             uplinks = (*host.uplinks, HostUplink(name="eth2", physical_network="physnet2"))
             hosts.append((Kind.HOST, PROVIDER, host.model_copy(update={"uplinks": uplinks})))
@@ -162,8 +197,20 @@ def bridging_guest(estate: Estate) -> Estate:
     """A provider appliance with one trunk vNIC on hr's VLAN and one on sales'."""
     estate = put(
         estate,
-        (Kind.PORT_GROUP, PROVIDER, PortGroup(name="pg-t120", switch="vs-c2", vlan=VlanPolicy(mode="vgt", trunk=((120, 120),)))),
-        (Kind.PORT_GROUP, PROVIDER, PortGroup(name="pg-t130", switch="vs-c2", vlan=VlanPolicy(mode="vgt", trunk=((130, 130),)))),
+        (
+            Kind.PORT_GROUP,
+            PROVIDER,
+            PortGroup(
+                name="pg-t120", switch="vs-c2", vlan=VlanPolicy(mode="vgt", trunk=((120, 120),))
+            ),
+        ),
+        (
+            Kind.PORT_GROUP,
+            PROVIDER,
+            PortGroup(
+                name="pg-t130", switch="vs-c2", vlan=VlanPolicy(mode="vgt", trunk=((130, 130),))
+            ),
+        ),
     )
     return with_guest(
         estate,
@@ -188,4 +235,7 @@ def foreign_disk(estate: Estate) -> Estate:
 def widened_masking(estate: Estate) -> Estate:
     """ds-finance masked to h3 too, a host of the shared cluster."""
     store = estate.datastores[Ref(PROVIDER, "ds-finance")]
-    return put(estate, (Kind.DATASTORE, PROVIDER, store.model_copy(update={"masked_to": ("h1", "h2", "h3")})))
+    return put(
+        estate,
+        (Kind.DATASTORE, PROVIDER, store.model_copy(update={"masked_to": ("h1", "h2", "h3")})),
+    )

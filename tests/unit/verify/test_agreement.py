@@ -55,11 +55,19 @@ def cases(draw: st.DrawFn) -> tuple[Estate, Programs, str]:
     if plant == "trunk":
         low = draw(st.sampled_from([50, 110, 111, 120, 121, 130]))
         high = low + draw(st.integers(0, 20))
-        group = PortGroup(name="pg-trunk", switch="vs", vlan=VlanPolicy(mode="vgt", trunk=((low, high),)))
+        group = PortGroup(
+            name="pg-trunk", switch="vs", vlan=VlanPolicy(mode="vgt", trunk=((low, high),))
+        )
         estate = _put(estate, Kind.PORT_GROUP, PROVIDER, group)
         owner = draw(st.sampled_from(sorted(r.name for r in estate.tenants)))
         vnic = Vnic(name="eth0", port_group="pg-trunk", mac="02:77:00:00:00:01")
-        guest = Guest(name="trunk-1", image="img", host="h1", memory=MemoryAllocation(size=2**30), vnics=(vnic,))
+        guest = Guest(
+            name="trunk-1",
+            image="img",
+            host="h1",
+            memory=MemoryAllocation(size=2**30),
+            vnics=(vnic,),
+        )
         estate = _put(estate, Kind.GUEST, owner, guest)
     programs = compile_estate(estate)
     if plant == "router" and len(nets) > 1:
@@ -68,10 +76,22 @@ def cases(draw: st.DrawFn) -> tuple[Estate, Programs, str]:
         for i, net in enumerate(picked):
             seg = programs.segment_of(net)
             assert seg is not None
-            legs.append(RouterInterface(Ref(net.owner, "rogue"), seg.id, f"0a:00:00:00:99:{i:02x}", seg.gateways, seg.subnets))
+            legs.append(
+                RouterInterface(
+                    Ref(net.owner, "rogue"),
+                    seg.id,
+                    f"0a:00:00:00:99:{i:02x}",
+                    seg.gateways,
+                    seg.subnets,
+                )
+            )
         programs = replace(programs, routers=(*programs.routers, *legs))
     if plant == "open-consumer":
-        consumers = [r for r in programs.live_rows().tolist() if programs.ports.flags[r] & PortFlag.SERVICE_CONSUMER]
+        consumers = [
+            r
+            for r in programs.live_rows().tolist()
+            if programs.ports.flags[r] & PortFlag.SERVICE_CONSUMER
+        ]
         if consumers:
             row = draw(st.sampled_from(consumers))
             flags = programs.ports.flags.copy()
