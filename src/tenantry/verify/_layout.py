@@ -135,6 +135,10 @@ class Layout:
             found = self._census[domain] = (everyone, open_ports)
         return found
 
+    def seed_census(self, domain: int, everyone: Counter[int], open_ports: Counter[int]) -> None:
+        """Set a domain's census computed elsewhere (in bulk)."""
+        self._census[domain] = (everyone, open_ports)
+
     def _count(self, everyone: Counter[int], open_ports: Counter[int], row: int, step: int) -> None:
         if not self.is_tenant(row):
             return

@@ -99,6 +99,10 @@ class LinkFinder:
     def domain_leaks(self, domain: int, limit: int) -> list[Leak]:
         """Directed leaks between tenants sharing ``domain`` (at most ``limit``)."""
         layout = self.layout
+        everyone, open_ports = layout.census(domain)
+        if len(everyone) < 2 or not open_ports:
+            # consumers of a shared service never reach each other: only an open port leaks
+            return []
         owners = layout.programs.owners
         send: dict[int, list[int | None]] = {}
         recv: dict[int, list[int | None]] = {}
@@ -110,26 +114,29 @@ class LinkFinder:
                 index = 1 if layout.is_consumer(row) else 0
                 if slot[index] is None:
                     slot[index] = row
+        pairs: dict[tuple[int, int], tuple[int, int]] = {}
+        for a, (open_s, _) in send.items():
+            if open_s is None:
+                continue
+            for b, (open_r, cons_r) in recv.items():
+                target = open_r if open_r is not None else cons_r
+                if a != b and target is not None:
+                    pairs[(a, b)] = (open_s, target)
+        for b, (open_r, _) in recv.items():
+            if open_r is None:
+                continue
+            for a, (open_s, cons_s) in send.items():
+                source = open_s if open_s is not None else cons_s
+                if a != b and source is not None:
+                    pairs.setdefault((a, b), (source, open_r))
         leaks: list[Leak] = []
-        for a, (open_s, cons_s) in sorted(send.items()):
-            for b, (open_r, cons_r) in sorted(recv.items()):
-                if a == b:
-                    continue
-                pair: tuple[int, int] | None = None
-                if open_s is not None:
-                    target = open_r if open_r is not None else cons_r
-                    if target is not None:
-                        pair = (open_s, target)
-                if pair is None and cons_s is not None and open_r is not None:
-                    pair = (cons_s, open_r)
-                if pair is None:
-                    continue
-                hop = self.hop(pair[0], pair[1], domain)
-                cause = self._cause(pair[0], pair[1], domain)
-                example = Counterexample((hop,), f"{hop.sender} reaches {hop.receiver} at layer 2")
-                leaks.append(Leak(LeakKind.L2, owners[a], owners[b], cause, example))
-                if len(leaks) >= limit:
-                    return leaks
+        for (a, b), (sender, receiver) in sorted(pairs.items()):
+            hop = self.hop(sender, receiver, domain)
+            cause = self._cause(sender, receiver, domain)
+            example = Counterexample((hop,), f"{hop.sender} reaches {hop.receiver} at layer 2")
+            leaks.append(Leak(LeakKind.L2, owners[a], owners[b], cause, example))
+            if len(leaks) >= limit:
+                break
         return leaks
 
     # ------------------------------------------------------------------ bridging

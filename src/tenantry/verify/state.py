@@ -10,6 +10,7 @@ domains, guests and routers a change touches.
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import numpy as np
 import numpy.typing as npt
@@ -90,12 +91,47 @@ class IsolationState:
         open_ = tenant & ~consumer
         open_keys = np.unique(doms[open_].astype(np.int64) * n + ports.owner[rows][open_])
         self.cls_open = _classify(open_keys, n, size)
-        for domain in np.flatnonzero(self.cls_all == MANY).tolist():
+        shared = np.flatnonzero(self.cls_all == MANY)
+        self._seed_census(shared, rows, doms, tenant)
+        for domain in shared.tolist():
             self._domain(domain)
+        self._direct_pairs = self._direct()
         for guest in self._suspect_guests(rows, doms, consumer):
             self._guest(guest)
-        for router in self.routes.legs:
+        for router in self._suspect_routers(self.routes.legs):
             self._router(router)
+
+    def _seed_census(
+        self,
+        shared: npt.NDArray[np.intp],
+        rows: npt.NDArray[np.intp],
+        doms: npt.NDArray[np.intp],
+        tenant: npt.NDArray[np.bool_],
+    ) -> None:
+        """Census of the domains several tenants share, in bulk (they can be huge)."""
+        if not len(shared):
+            return
+        mask = tenant & np.isin(doms, shared)
+        nrows = max(len(self.programs.ports), 1)
+        pair = np.unique(doms[mask].astype(np.int64) * nrows + rows[mask])
+        dom_of_pair, row_of_pair = pair // nrows, pair % nrows
+        owner = self.programs.ports.owner[row_of_pair]
+        is_open = ~consumer_rows(self.programs, row_of_pair)
+        for domain in shared.tolist():
+            low, high = np.searchsorted(dom_of_pair, [domain, domain + 1])
+            counts: Counter[int] = Counter(owner[low:high].tolist())
+            opened: Counter[int] = Counter(owner[low:high][is_open[low:high]].tolist())
+            self.layout.seed_census(domain, counts, opened)
+
+    def _suspect_routers(self, routers: object) -> list[Ref]:
+        """Routers whose domains hold two tenants."""
+        found = []
+        for router in routers:  # type: ignore[attr-defined]
+            values = {int(self.cls_all[self.routes.dom(leg)]) for leg in self.routes.legs[router]}
+            values.discard(NONE)
+            if MANY in values or len(values) >= 2 or router in self.routed:
+                found.append(router)
+        return found
 
     def _suspect_guests(
         self,
@@ -131,7 +167,7 @@ class IsolationState:
         return {(leak.source, leak.target) for leaks in self.l2.values() for leak in leaks}
 
     def _guest(self, guest: int) -> None:
-        found = self.links.guest_leaks(guest, self._direct(), self.limit)
+        found = self.links.guest_leaks(guest, self._direct_pairs, self.limit)
         if found:
             self.bridged[guest] = found
         else:
@@ -185,9 +221,10 @@ class IsolationState:
                 guests.update(int(programs.ports.guest[r]) for r in self.layout.receivers(domain))
                 guests.update(int(programs.ports.guest[r]) for r in self.layout.senders(domain))
             routers.update(self.routes.by_domain.get(domain, ()))
+        self._direct_pairs = self._direct()
         for guest in sorted(guests):
             self._guest(guest)
-        for router in sorted(routers):
+        for router in self._suspect_routers(sorted(routers)):
             self._router(router)
         return self.report()
 
@@ -224,6 +261,12 @@ class IsolationState:
     def wire_programs(self) -> Programs:
         """The programs as the wire enforces them, for replaying counterexamples."""
         return wire_programs(self.programs, self.domains)
+
+
+def consumer_rows(programs: Programs, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Which of these rows are shared-service consumers."""
+    found: npt.NDArray[np.bool_] = (programs.ports.flags[rows] & PortFlag.SERVICE_CONSUMER) != 0
+    return found
 
 
 def _single(counter: dict[int, int]) -> int:
