@@ -63,6 +63,9 @@ class IsolationState:
         self.bridged: dict[int, list[Leak]] = {}
         self.routed: dict[Ref, list[Leak]] = {}
         self.storage = storage_leaks(facts)
+        self._tenants: tuple[str, ...] | None = None
+        self._live = 0
+        self._domain_count = int((self.domains.of >= 0).sum())
         self._full()
         self.build_ms = (time.perf_counter() - started) * 1000
 
@@ -206,6 +209,9 @@ class IsolationState:
                 for router in list(self.routed):
                     self._router(router)
             return self.report()
+        if self._tenants is not None:
+            was = [r < len(old.ports) and bool(old.ports.live[r]) for r in changed]
+            self._live += sum(bool(programs.ports.live[r]) for r in changed) - sum(was)
         touched = self.layout.update(programs, changed)
         guests = {int(programs.ports.guest[r]) for r in changed if programs.ports.live[r]}
         guests.update(int(old.ports.guest[r]) for r in changed if r < len(old.ports))
@@ -248,11 +254,16 @@ class IsolationState:
                     leaks.append(leak)
         leaks.sort(key=lambda k: (k.source, k.target, k.kind))
         truncated = len(leaks) > self.limit
-        programs = self.programs
-        tenants = tuple(o for i, o in enumerate(programs.owners) if i != self.layout.provider)
+        if self._tenants is None:
+            programs = self.programs
+            self._tenants = tuple(
+                o for i, o in enumerate(programs.owners) if i != self.layout.provider
+            )
+            self._live = int(programs.ports.live.sum())
+        tenants = self._tenants
         stats = {
-            "ports": int(programs.ports.live.sum()),
-            "domains": int((self.domains.of >= 0).sum()),
+            "ports": self._live,
+            "domains": self._domain_count,
             "merged_domains": len(self.domains.causes),
             "routers": len(self.routes.legs),
         }
