@@ -324,6 +324,28 @@ class IsolationViolationError(AdmissionError):
     code = "admission.isolation"
     hint = "The change opens a leak between tenants (counterexample above); it was refused."
 
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        *,
+        counterexamples: Sequence[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(violations, hint=hint)
+        self.counterexamples = tuple(counterexamples)
+        if self.counterexamples:
+            shown = "\n".join(f"counterexample:\n{text}" for text in self.counterexamples[:3])
+            self.message = f"{self.message}\n{shown}"
+            self.args = (self.message,)
+
+    def details(self) -> list[dict[str, object]]:
+        found = super().details()
+        for item, violation in zip(found, self.violations, strict=True):
+            text = getattr(violation, "counterexample", "")
+            if text:
+                item["counterexample"] = text
+        return found
+
 
 class CapacityError(AdmissionError):
     """Reservations would exceed a host, a resource pool or a tenant's upper bound."""
