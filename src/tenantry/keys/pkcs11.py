@@ -45,13 +45,15 @@ _UNAVAILABLE = (
     p11.TokenNotRecognised,
     p11.UserNotLoggedIn,
 )
-_NO_USE = {
-    Attribute.ENCRYPT: False,
+# Each key may do one thing; every other use is switched off explicitly.
+_PUBLIC_NO_USE = {Attribute.ENCRYPT: False, Attribute.VERIFY: False, Attribute.WRAP: False}
+_PRIVATE_NO_USE = {
     Attribute.DECRYPT: False,
     Attribute.SIGN: False,
-    Attribute.VERIFY: False,
+    Attribute.UNWRAP: False,
     Attribute.DERIVE: False,
 }
+_NO_USE = {**_PUBLIC_NO_USE, **_PRIVATE_NO_USE}
 _KEK_TEMPLATE = {
     **_NO_USE,
     Attribute.PRIVATE: True,
@@ -115,7 +117,9 @@ class Pkcs11Vault:
         with shared.lock:
             try:
                 yield shared.session
-            except _UNAVAILABLE as exc:
+            except p11.PKCS11Error as exc:
+                # Expected failures (a key that does not unwrap, a missing key) are turned
+                # into precise errors where they happen; anything else means the token failed.
                 raise HsmUnavailableError(
                     f"token {self._key[1]!r} failed while trying to {what}: {type(exc).__name__}"
                 ) from exc
@@ -145,9 +149,9 @@ class Pkcs11Vault:
                     store=True,
                     label=WRAPPING_LABEL,
                     id=WRAPPING_LABEL.encode(),
-                    public_template={**_NO_USE, Attribute.WRAP: False},
+                    public_template=_PUBLIC_NO_USE,
                     private_template={
-                        **_NO_USE,
+                        **_PRIVATE_NO_USE,
                         Attribute.PRIVATE: True,
                         Attribute.SENSITIVE: True,
                         Attribute.EXTRACTABLE: False,
@@ -291,7 +295,7 @@ class Pkcs11Vault:
                         Attribute.PUBLIC_EXPONENT: numbers.e.to_bytes(
                             (numbers.e.bit_length() + 7) // 8, "big"
                         ),
-                        **_NO_USE,
+                        **_PUBLIC_NO_USE,
                         Attribute.WRAP: True,
                     }
                 )
@@ -345,17 +349,15 @@ class Pkcs11Vault:
                     id=label.encode(),
                     public_template={
                         Attribute.EC_PARAMS: encode_named_curve_parameters(_ED25519_OID),
-                        **_NO_USE,
+                        **_PUBLIC_NO_USE,
                         Attribute.VERIFY: True,
-                        Attribute.WRAP: False,
                     },
                     private_template={
-                        **_NO_USE,
+                        **_PRIVATE_NO_USE,
                         Attribute.PRIVATE: True,
                         Attribute.SENSITIVE: True,
                         Attribute.EXTRACTABLE: False,
                         Attribute.SIGN: True,
-                        Attribute.UNWRAP: False,
                     },
                 )
             return _ed25519_point(bytes(public[Attribute.EC_POINT]))

@@ -54,15 +54,14 @@ def read_header(path: Path) -> DiskHeader:
         return decode_header(file.read(HEADER_SIZE), source=str(path))
 
 
-def block_cipher(key: DataKey, disk_id: str, epoch: int) -> AESGCM:
-    """The AES-256-GCM key for one epoch of 2**31 writes of one disk."""
-    subkey = HKDF(
+def block_key(key: DataKey, disk_id: str, epoch: int) -> bytes:
+    """The AES-256-GCM key for one epoch of 2**31 writes of one disk (HKDF-SHA256)."""
+    return HKDF(
         algorithm=hashes.SHA256(),
         length=32,
         salt=bytes.fromhex(disk_id),
         info=b"tenantry disk blocks, epoch " + epoch.to_bytes(4, "big"),
     ).derive(key.secret_bytes())
-    return AESGCM(subkey)
 
 
 class EncryptedDisk:
@@ -275,7 +274,9 @@ class EncryptedDisk:
         epoch = seq // EPOCH_WRITES
         cipher = self._ciphers.get(epoch)
         if cipher is None:
-            cipher = self._ciphers[epoch] = block_cipher(self._key, self._header.disk_id, epoch)
+            cipher = self._ciphers[epoch] = AESGCM(
+                block_key(self._key, self._header.disk_id, epoch)
+            )
         return cipher
 
     def _aad(self, block: int, seq: int) -> bytes:
