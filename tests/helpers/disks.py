@@ -49,6 +49,8 @@ class SampleDisk:
     identity: DiskIdentity
     key: DataKey
     signer: SoftSigner
+    mapped: bool | None = None
+    """Force memory-mapped (True) or pread/pwrite (False) block I/O; None lets the disk pick."""
 
     def open(self, *, writable: bool = True, min_generation: int = 0) -> EncryptedDisk:
         return EncryptedDisk.open(
@@ -58,6 +60,7 @@ class SampleDisk:
             signing_key=self.signer.public,
             min_generation=min_generation,
             signer=self.signer if writable else None,
+            mapped=self.mapped,
         )
 
 

@@ -7,6 +7,7 @@ starts with no tenant keys on it (they are destroyed after every test).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -56,6 +57,16 @@ class SoftHsm:
             "TENANTRY_HSM_TOKEN": self.token,
             "TENANTRY_HSM_PIN": self.pin,
         }
+
+
+def require_tool(request: pytest.FixtureRequest, tool: str, package: str) -> None:
+    """Skip when ``tool`` is missing, or fail under CI / --require-all (never pass by skipping)."""
+    if shutil.which(tool) is not None:
+        return
+    why = f"{tool} not found: apt-get install {package}"
+    if request.config.getoption("--require-all"):
+        pytest.fail(f"required here (CI or --require-all) but {why}", pytrace=False)
+    pytest.skip(why)
 
 
 @pytest.fixture(scope="session")

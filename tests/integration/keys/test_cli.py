@@ -109,7 +109,7 @@ def test_tampered_image_fails_verify_with_exit_1(run, tmp_path: Path) -> None:  
     guest = ("--guest", "acme/web", "--host", "h1", "--unsafe-trust-host")
     assert run("disk", "write", str(image), *guest, "--data", SECRET).exit_code == 0
     with image.open("r+b") as file:
-        file.seek(read_header(image).geometry.data_offset + 1)
+        file.seek(read_header(image).geometry.slot_offset(0) + 1)
         file.write(b"\x00")
     result = run("disk", "verify", str(image), *guest)
     assert result.exit_code == 1 and "FAIL block 0 fails authentication" in result.output

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tenantry.errors import ConflictError, KeyMaterialError, KeyRevokedError, NotFoundError
+from tenantry.errors import (
+    ConflictError,
+    DataIntegrityError,
+    KeyMaterialError,
+    KeyRevokedError,
+    NotFoundError,
+)
 from tenantry.keys import (
     DiskKeyState,
     KekState,
@@ -206,3 +212,21 @@ def test_refused_release_returns_a_refusal_not_a_key(provider: Provider) -> None
     )
     assert isinstance(result, ReleaseRefusal)
     assert "deny by default" in result.message
+
+
+def test_restored_older_image_is_refused_as_a_rollback(
+    provider: Provider, trust_h1: TrustFor
+) -> None:
+    """The key service remembers the newest sealed generation: an older copy of the image,
+    correctly signed, does not open; the current one does."""
+    provider.onboard("acme")
+    path = provider.create_disk()
+    _write(provider, trust_h1, b"version 1")
+    old = path.read_bytes()
+    _write(provider, trust_h1, b"version 2")
+    current = path.read_bytes()
+    path.write_bytes(old)
+    with pytest.raises(DataIntegrityError, match="rolled back"):
+        _read(provider, trust_h1, 9)
+    path.write_bytes(current)
+    assert _read(provider, trust_h1, 9) == b"version 2"

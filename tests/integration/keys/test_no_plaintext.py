@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,14 +33,10 @@ from tenantry.keys.disk.image import block_key
 from tenantry.keys.pkcs11 import Pkcs11Vault
 from tenantry.service import Service
 from tests.helpers.specs import estate_from
-from tests.integration.keys.conftest import OPERATOR, SoftHsm, wipe_tenant_keys
+from tests.integration.keys.conftest import OPERATOR, SoftHsm, require_tool, wipe_tenant_keys
 
 ROOT = Path(__file__).parents[3]
 SECRET = b"PLAINTEXT-MARKER acme: the recipe is 3 parts gin, 1 part vermouth"
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("gcore") is None, reason="gdb's gcore not found: apt-get install gdb"
-)
 
 
 class ProviderProcess:
@@ -82,8 +77,9 @@ class ProviderProcess:
 
 @pytest.fixture
 def provider_process(
-    softhsm: SoftHsm, tmp_path: Path
-) -> Iterator[tuple[ProviderProcess, str, Path]]:
+    softhsm: SoftHsm, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[ProviderProcess, Path]]:
+    require_tool(request, "gcore", "gdb")
     store = f"sqlite:///{tmp_path / 'provider.db'}"
     service = Service.open(store)
     service.apply(OPERATOR, estate_from())

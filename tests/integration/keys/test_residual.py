@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,22 +18,18 @@ import pytest
 
 from tenantry.keys.disk import read_header
 from tenantry.keys.disk.layout import HEADER_SIZE
-from tests.integration.keys.conftest import ACME_WEB, OPERATOR, Provider
+from tests.integration.keys.conftest import ACME_WEB, OPERATOR, Provider, require_tool
 
-pytestmark = [
-    pytest.mark.root,
-    pytest.mark.skipif(
-        shutil.which("mkfs.ext4") is None or shutil.which("mount") is None,
-        reason="mkfs.ext4 and mount are needed: apt-get install e2fsprogs mount",
-    ),
-]
+pytestmark = pytest.mark.root
 FILESYSTEM = 64 << 20
 MARK = 0xA5
 
 
 @pytest.fixture
-def dirty_filesystem(tmp_path: Path) -> Iterator[Path]:
+def dirty_filesystem(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
     """An ext4 on a loop device whose free blocks hold 0xA5 from a deleted file."""
+    require_tool(request, "mkfs.ext4", "e2fsprogs")
+    require_tool(request, "mount", "mount")
     backing = tmp_path / "ext4.img"
     mountpoint = tmp_path / "mnt"
     mountpoint.mkdir()
@@ -90,3 +87,41 @@ def test_new_disk_exposes_no_residual_bytes(
     if thick:
         assert path.stat().st_blocks * 512 >= header.geometry.file_size
     assert _scan(path) == (0, 0)
+
+
+FILL_SPARSE_DISK = """
+import os, sys
+from pathlib import Path
+from tenantry.errors import UnavailableError
+from tests.helpers.disks import make_disk
+
+disk = make_disk(Path(sys.argv[1]), size=int(sys.argv[2]), block_size=1 << 16)
+disk.mapped = sys.argv[3] == "mapped"
+opened = disk.open()
+try:
+    for block in range(opened.block_count):
+        opened.write_block(block, os.urandom(1 << 16))
+except UnavailableError as exc:
+    print("refused:", exc)
+    sys.exit(0)
+print("no error")
+sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("mode", ["mapped", "pread"])
+def test_full_datastore_is_an_error_not_a_crash(dirty_filesystem: Path, mode: str) -> None:
+    """Writing a sparse disk larger than the free space fails with UnavailableError (never
+    SIGBUS through the mapping)."""
+    size = shutil.disk_usage(dirty_filesystem).free * 2
+    root = Path(__file__).parents[3]
+    result = subprocess.run(
+        [sys.executable, "-c", FILL_SPARSE_DISK, str(dirty_filesystem), str(size), mode],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": f"{root / 'src'}:{root}"},
+        timeout=300,
+    )
+    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr[-2000:])
+    assert "no space" in result.stdout

@@ -58,7 +58,7 @@ def test_changed_stored_tree_node_is_reported(disk: SampleDisk) -> None:
 def test_bytes_in_never_written_blocks_are_reported(disk: SampleDisk) -> None:
     """Residual or planted bytes where nothing was written are not what the guest wrote."""
     geometry = read_header(disk.path).geometry
-    _poke(disk.path, geometry.data_offset + 500 * BS, b"\xa5" * 16)
+    _poke(disk.path, geometry.slot_offset(500), b"\xa5" * 16)
     report = verify_image(disk.path, signing_key=disk.signer.public)
     assert report.problems == ("1 never-written blocks hold non-zero bytes",)
 
@@ -66,7 +66,7 @@ def test_bytes_in_never_written_blocks_are_reported(disk: SampleDisk) -> None:
 def test_changed_ciphertext_is_found_only_with_the_key(disk: SampleDisk) -> None:
     """Without the key ciphertext cannot be checked; with it the block is named."""
     geometry = read_header(disk.path).geometry
-    _poke(disk.path, geometry.data_offset + 2 * BS, b"\x00\x01")
+    _poke(disk.path, geometry.slot_offset(2), b"\x00\x01")
     assert verify_image(disk.path, signing_key=disk.signer.public).ok
     report = verify_image(disk.path, signing_key=disk.signer.public, key=disk.key)
     assert any("block 2 fails authentication" in p for p in report.problems)

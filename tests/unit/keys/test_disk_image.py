@@ -44,9 +44,12 @@ def _written(disk: SampleDisk, blocks: dict[int, bytes]) -> None:
         opened.flush()
 
 
-@pytest.fixture
-def disk(tmp_path: Path) -> SampleDisk:
-    return make_disk(tmp_path, size=256 * BS)
+@pytest.fixture(params=[True, False], ids=["mapped", "pread"])
+def disk(tmp_path: Path, request: pytest.FixtureRequest) -> SampleDisk:
+    """A 256-block disk, opened with each of the two block I/O paths."""
+    made = make_disk(tmp_path, size=256 * BS)
+    made.mapped = request.param
+    return made
 
 
 def test_written_bytes_read_back_after_reopening(disk: SampleDisk) -> None:
@@ -78,7 +81,7 @@ def test_tampered_ciphertext_byte_fails_authentication(disk: SampleDisk) -> None
     """Flipping one bit of a block's ciphertext makes that block unreadable."""
     _written(disk, {7: SECRET})
     geometry = read_header(disk.path).geometry
-    _flip(disk.path, geometry.data_offset + 7 * BS + 3)
+    _flip(disk.path, geometry.slot_offset(7) + 3)
     with disk.open(writable=False) as opened:
         with pytest.raises(DataIntegrityError, match="block 7 fails authentication"):
             opened.read_block(7)
@@ -90,8 +93,8 @@ def test_swapped_blocks_are_detected(disk: SampleDisk) -> None:
     _written(disk, {1: b"A" * BS, 2: b"B" * BS})
     geometry = read_header(disk.path).geometry
     raw = bytearray(disk.path.read_bytes())
-    d1, d2 = geometry.data_offset + BS, geometry.data_offset + 2 * BS
-    raw[d1 : d1 + BS], raw[d2 : d2 + BS] = raw[d2 : d2 + BS], raw[d1 : d1 + BS]
+    d1, d2, slot = geometry.slot_offset(1), geometry.slot_offset(2), geometry.slot_size
+    raw[d1 : d1 + slot], raw[d2 : d2 + slot] = raw[d2 : d2 + slot], raw[d1 : d1 + slot]
     t1, t2 = geometry.table_offset + 36, geometry.table_offset + 72
     raw[t1 : t1 + 36], raw[t2 : t2 + 36] = raw[t2 : t2 + 36], raw[t1 : t1 + 36]
     disk.path.write_bytes(bytes(raw))
@@ -106,7 +109,9 @@ def test_swapped_ciphertext_only_fails_authentication(disk: SampleDisk) -> None:
     """Moving only the ciphertext to another position fails GCM (block number in the AAD)."""
     _written(disk, {1: b"A" * BS, 2: b"B" * BS})
     geometry = read_header(disk.path).geometry
-    _copy_range(disk.path, disk.path, geometry.data_offset + BS, BS, geometry.data_offset + 2 * BS)
+    _copy_range(
+        disk.path, disk.path, geometry.slot_offset(1), geometry.slot_size, geometry.slot_offset(2)
+    )
     with disk.open(writable=False) as opened:
         assert opened.read_block(1) == b"A" * BS
         with pytest.raises(DataIntegrityError, match="block 2"):
@@ -122,7 +127,7 @@ def test_block_copied_from_another_disk_of_the_same_key_fails(tmp_path: Path) ->
     _written(first, {0: SECRET.ljust(BS, b".")})
     _written(second, {0: b"x" * BS})
     geometry = read_header(first.path).geometry
-    _copy_range(first.path, second.path, geometry.data_offset, BS)
+    _copy_range(first.path, second.path, geometry.slot_offset(0), geometry.slot_size)
     _copy_range(first.path, second.path, geometry.table_offset, 36)
     with second.open(writable=False) as opened, pytest.raises(DataIntegrityError):
         opened.read_block(0)
@@ -133,11 +138,11 @@ def test_replayed_older_block_is_detected(disk: SampleDisk) -> None:
     _written(disk, {5: b"old!" * (BS // 4)})
     geometry = read_header(disk.path).geometry
     raw = disk.path.read_bytes()
-    old_data = raw[geometry.data_offset + 5 * BS : geometry.data_offset + 6 * BS]
+    old_data = raw[geometry.slot_offset(5) : geometry.slot_offset(6)]
     old_entry = raw[geometry.table_offset + 5 * 36 : geometry.table_offset + 6 * 36]
     _written(disk, {5: b"new!" * (BS // 4)})
     with disk.path.open("r+b") as file:
-        file.seek(geometry.data_offset + 5 * BS)
+        file.seek(geometry.slot_offset(5))
         file.write(old_data)
         file.seek(geometry.table_offset + 5 * 36)
         file.write(old_entry)
@@ -203,7 +208,7 @@ def test_edited_header_field_breaks_the_signature(disk: SampleDisk) -> None:
 def test_wrong_data_key_reads_nothing(disk: SampleDisk) -> None:
     """With another data key every written block fails; unwritten ones stay zeros."""
     _written(disk, {0: SECRET.ljust(BS, b"\0")})
-    wrong = SampleDisk(disk.path, disk.identity, DataKey(os.urandom(32)), disk.signer)
+    wrong = SampleDisk(disk.path, disk.identity, DataKey(os.urandom(32)), disk.signer, disk.mapped)
     with wrong.open(writable=False) as opened:
         with pytest.raises(DataIntegrityError):
             opened.read_block(0)

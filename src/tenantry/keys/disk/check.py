@@ -188,15 +188,15 @@ def _check_tree(
 
 
 def _check_unwritten(fd: int, geometry: Geometry, written: set[int], problems: list[str]) -> None:
-    bs = geometry.block_size
+    slot = geometry.slot_size
     dirty = 0
     for lo, hi in _data_extents(fd, geometry.data_offset, geometry.file_size):
-        first = (lo - geometry.data_offset) // bs
-        last = (hi - 1 - geometry.data_offset) // bs
+        first = (lo - geometry.data_offset) // slot
+        last = (hi - 1 - geometry.data_offset) // slot
         for block in range(first, last + 1):
             if block in written:
                 continue
-            if any(os.pread(fd, bs, geometry.data_offset + block * bs)):
+            if any(os.pread(fd, slot, geometry.slot_offset(block))):
                 dirty += 1
     if dirty:
         problems.append(f"{dirty} never-written blocks hold non-zero bytes")

@@ -12,6 +12,7 @@ the disk id).
 
 from __future__ import annotations
 
+import hmac
 import os
 from pathlib import Path
 from typing import Protocol, Self
@@ -31,13 +32,13 @@ from tenantry.keys.disk.layout import (
     encode_header,
     verify_header,
 )
+from tenantry.keys.disk.slots import Slots, open_slots
 from tenantry.keys.disk.tree import EMPTY_ENTRY, BlockTree
 from tenantry.keys.material import DataKey
 
 __all__ = ["EncryptedDisk", "HeaderSigner", "read_header"]
 
 NONCE_SIZE = 12
-TAG_SIZE = 16
 EPOCH_WRITES = 1 << 31
 _AAD_CONTEXT = b"TNTYBLK1"
 
@@ -68,7 +69,14 @@ class EncryptedDisk:
     """A disk image opened with its released data key; not thread-safe."""
 
     def __init__(
-        self, path: Path, fd: int, header: DiskHeader, key: DataKey, signer: HeaderSigner | None
+        self,
+        path: Path,
+        fd: int,
+        header: DiskHeader,
+        key: DataKey,
+        signer: HeaderSigner | None,
+        *,
+        slots: Slots,
     ) -> None:
         self.path = path
         self._fd = fd
@@ -82,7 +90,7 @@ class EncryptedDisk:
         self._tree = BlockTree(
             self._geometry, bytes.fromhex(header.root), self._read_entries, self._read_node
         )
-        self._buffer = bytearray(header.block_size + TAG_SIZE)
+        self._slots = slots
         self._dirty = False
 
     @classmethod
@@ -95,17 +103,22 @@ class EncryptedDisk:
         signing_key: bytes,
         min_generation: int = 0,
         signer: HeaderSigner | None = None,
+        mapped: bool | None = None,
     ) -> Self:
         """Open ``path`` if it is exactly ``identity``, signed by ``signing_key``, not rolled
-        back below ``min_generation`` and not truncated. Without ``signer`` it is read-only."""
+        back below ``min_generation`` and not truncated. Without ``signer`` it is read-only.
+        ``mapped`` forces (True) or forbids (False) memory-mapped block I/O."""
         flags = os.O_RDWR if signer is not None else os.O_RDONLY
         fd = os.open(path, flags | os.O_CLOEXEC)
         try:
             header = _admit(fd, str(path), identity, signing_key, min_generation)
+            slots = open_slots(
+                fd, header.geometry, str(path), writable=signer is not None, mapped=mapped
+            )
         except BaseException:
             os.close(fd)
             raise
-        return cls(path, fd, header, key, signer)
+        return cls(path, fd, header, key, signer, slots=slots)
 
     # ------------------------------------------------------------------ properties
 
@@ -144,14 +157,11 @@ class EncryptedDisk:
             raise InputError(f"{self.path}: opened read-only (no header signer)")
         seq = self._writes + 1
         nonce = os.urandom(NONCE_SIZE)
-        buffer = self._buffer
-        self._cipher(seq).encrypt_into(nonce, data, self._aad(block, seq), buffer)
-        view = memoryview(buffer)
-        written = os.pwrite(self._fd, view[: self.block_size], self._data_offset(block))
-        if written != self.block_size:
-            raise DataIntegrityError(f"{self.path}: short write of block {block} (disk full?)")
+        tag = self._slots.seal(
+            block, self._cipher(seq), nonce, self._aad(block, seq), memoryview(data).cast("B")
+        )
         self._writes = seq
-        self._tree.set_entry(block, seq.to_bytes(8, "big") + nonce + bytes(view[self.block_size :]))
+        self._tree.set_entry(block, seq.to_bytes(8, "big") + nonce + tag)
         self._dirty = True
 
     def _read_into(self, block: int, out: memoryview) -> None:
@@ -161,29 +171,30 @@ class EncryptedDisk:
             out[:] = bytes(len(out))
             return
         seq = int.from_bytes(entry[:8], "big")
-        buffer = self._buffer
-        view = memoryview(buffer)
-        got = os.preadv(self._fd, [view[: self.block_size]], self._data_offset(block))
-        if got != self.block_size:
-            raise DataIntegrityError(f"{self.path}: block {block} is cut short (truncated)")
-        view[self.block_size :] = entry[NONCE_SIZE + 8 :]
+        nonce, tag = entry[8 : 8 + NONCE_SIZE], entry[8 + NONCE_SIZE :]
         try:
-            self._cipher(seq).decrypt_into(
-                entry[8 : 8 + NONCE_SIZE], buffer, self._aad(block, seq), out
-            )
+            stored = self._slots.open(block, self._cipher(seq), nonce, self._aad(block, seq), out)
         except InvalidTag as exc:
             raise DataIntegrityError(
                 f"{self.path}: block {block} fails authentication (altered, or moved from "
                 "another disk or position)"
             ) from exc
+        if not hmac.compare_digest(stored, tag):  # pragma: no cover - GCM failed first
+            raise DataIntegrityError(f"{self.path}: block {block} carries another tag")
 
     # ------------------------------------------------------------------ bytes
 
     def read(self, offset: int, length: int) -> bytes:
         """``length`` plaintext bytes from ``offset``."""
-        self._check_range(offset, length)
         out = bytearray(length)
-        view = memoryview(out)
+        self.readinto(offset, out)
+        return bytes(out)
+
+    def readinto(self, offset: int, out: bytearray | memoryview) -> int:
+        """Fill ``out`` with plaintext from ``offset`` (whole blocks are decrypted in place)."""
+        view = memoryview(out).cast("B")
+        length = len(view)
+        self._check_range(offset, length)
         bs = self.block_size
         position = offset
         while position < offset + length:
@@ -195,17 +206,17 @@ class EncryptedDisk:
             else:
                 target[:] = self.read_block(block)[skip : skip + take]
             position += take
-        return bytes(out)
+        return length
 
-    def write(self, offset: int, data: bytes) -> None:
+    def write(self, offset: int, data: bytes | bytearray | memoryview) -> None:
         """Write ``data`` at ``offset`` (partial blocks are read, patched and rewritten)."""
-        self._check_range(offset, len(data))
-        view = memoryview(data)
+        view = memoryview(data).cast("B")
+        self._check_range(offset, len(view))
         bs = self.block_size
         position = offset
-        while position < offset + len(data):
+        while position < offset + len(view):
             block, skip = divmod(position, bs)
-            take = min(bs - skip, offset + len(data) - position)
+            take = min(bs - skip, offset + len(view) - position)
             part = view[position - offset : position - offset + take]
             if skip == 0 and take == bs:
                 self.write_block(block, part)
@@ -226,12 +237,14 @@ class EncryptedDisk:
         root = self._tree.root()
         entries, nodes = self._tree.take_dirty()
         geometry = self._geometry
-        for first, run in _runs(entries):
-            os.pwrite(self._fd, b"".join(run), geometry.table_offset + first * ENTRY_SIZE)
-        for (level, index), value in sorted(nodes.items()):
-            os.pwrite(self._fd, value, geometry.node_offset(level, index))
+        table = {geometry.table_offset + b * ENTRY_SIZE: e for b, e in entries.items()}
+        for first, run in _runs(table, ENTRY_SIZE):
+            os.pwrite(self._fd, b"".join(run), first)
+        by_offset = {geometry.node_offset(lvl, idx): value for (lvl, idx), value in nodes.items()}
+        for first, run in _runs(by_offset, 32):
+            os.pwrite(self._fd, b"".join(run), first)
         # Data, table and tree are durable before the header that commits to them.
-        os.fsync(self._fd)
+        self._slots.sync()
         unsigned = self._header.model_copy(
             update={
                 "generation": self._header.generation + 1,
@@ -256,6 +269,7 @@ class EncryptedDisk:
             if self._dirty:
                 self.flush()
         finally:
+            self._slots.close()
             os.close(self._fd)
             self._fd = -1
 
@@ -281,9 +295,6 @@ class EncryptedDisk:
 
     def _aad(self, block: int, seq: int) -> bytes:
         return _AAD_CONTEXT + self._disk_id + block.to_bytes(8, "big") + seq.to_bytes(8, "big")
-
-    def _data_offset(self, block: int) -> int:
-        return self._geometry.data_offset + block * self._geometry.block_size
 
     def _read_entries(self, first: int, count: int) -> bytes:
         available = max(0, min(count, self.block_count - first))
@@ -332,11 +343,12 @@ def _admit(
     return header
 
 
-def _runs(entries: dict[int, bytes]) -> list[tuple[int, list[bytes]]]:
+def _runs(chunks: dict[int, bytes], size: int) -> list[tuple[int, list[bytes]]]:
+    """Fixed-size chunks keyed by file offset, grouped into contiguous runs (one write each)."""
     runs: list[tuple[int, list[bytes]]] = []
-    for block in sorted(entries):
-        if runs and runs[-1][0] + len(runs[-1][1]) == block:
-            runs[-1][1].append(entries[block])
+    for offset in sorted(chunks):
+        if runs and runs[-1][0] + len(runs[-1][1]) * size == offset:
+            runs[-1][1].append(chunks[offset])
         else:
-            runs.append((block, [entries[block]]))
+            runs.append((offset, [chunks[offset]]))
     return runs

@@ -5,7 +5,7 @@
     0                 header: magic "TNTYDSK" + format byte, u32 length, canonical JSON, zeros
     4096              block table: per block u64 write sequence | 96-bit nonce | GCM tag (36 B)
     tree_offset       Merkle nodes of the upper tree levels (32 B each; zeros = untouched)
-    data_offset       the blocks' ciphertext, block_size bytes each, in block order
+    data_offset       one slot per block, in block order: ciphertext (block_size) | GCM tag
 
 The header names the disk (tenant, guest, disk, random disk id), its geometry, its sealed
 generation and the Merkle root over the block table, and is signed by the tenant's Ed25519
@@ -151,8 +151,16 @@ class Geometry:
         return _align(self.tree_offset + nodes * 32, self.block_size)
 
     @property
+    def slot_size(self) -> int:
+        """Ciphertext and tag of one block, adjacent so that GCM works in place."""
+        return self.block_size + 16
+
+    def slot_offset(self, block: int) -> int:
+        return self.data_offset + block * self.slot_size
+
+    @property
     def file_size(self) -> int:
-        return self.data_offset + self.block_count * self.block_size
+        return self.data_offset + self.block_count * self.slot_size
 
 
 def _align(value: int, to: int) -> int:
