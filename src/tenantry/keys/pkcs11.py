@@ -8,6 +8,8 @@ PKCS#11 login state is per application and logging one session out logs out all 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -76,6 +78,7 @@ _DEK_TEMPLATE = {
 @dataclass
 class _Shared:
     session: Any
+    pin_digest: bytes
     lock: threading.RLock = field(default_factory=threading.RLock)
     users: int = 0
 
@@ -102,11 +105,15 @@ class Pkcs11Vault:
         if self._shared is not None:
             return self._shared
         module, token_label = self._key
+        digest = hashlib.sha256(self._pin.encode()).digest()
         with _sessions_lock:
             shared = _sessions.get(self._key)
             if shared is None:
-                shared = _Shared(_login(module, token_label, self._pin))
+                shared = _Shared(_login(module, token_label, self._pin), digest)
                 _sessions[self._key] = shared
+            elif not hmac.compare_digest(shared.pin_digest, digest):
+                # Sharing the login must not let a wrong PIN in.
+                raise HsmUnavailableError(f"the token {token_label!r} refused the user PIN")
             shared.users += 1
         self._shared = shared
         return shared

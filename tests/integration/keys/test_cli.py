@@ -115,6 +115,20 @@ def test_tampered_image_fails_verify_with_exit_1(run, tmp_path: Path) -> None:  
     assert result.exit_code == 1 and "FAIL block 0 fails authentication" in result.output
 
 
+def test_rotate_through_the_cli_keeps_the_data_readable(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A second tenant key, wrapped on the tenant side, replaces the first; data still reads."""
+    image = _onboard(run, tmp_path)
+    guest = ("--guest", "acme/web", "--host", "h1", "--unsafe-trust-host")
+    assert run("disk", "write", str(image), *guest, "--data", SECRET).exit_code == 0
+    assert run("keys", "generate", "-o", str(tmp_path / "next.key")).exit_code == 0
+    wrap = ("keys", "wrap", "-w", str(tmp_path / "hsm.pem"), "-k", str(tmp_path / "next.key"))
+    assert run(*wrap, "-o", str(tmp_path / "next.wrapped")).exit_code == 0
+    rotated = run("keys", "rotate", "acme", str(tmp_path / "next.wrapped"))
+    assert rotated.exit_code == 0 and "to key v2" in rotated.output
+    plain = run("disk", "read", str(image), *guest, "--length", str(len(SECRET)))
+    assert plain.exit_code == 0 and plain.stdout_bytes == SECRET.encode()
+
+
 def test_revoke_needs_confirmation_then_shreds(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Without --yes nothing happens (exit 3); with it every later read is refused (exit 10)."""
     image = _onboard(run, tmp_path)
