@@ -29,6 +29,7 @@ from tenantry.keys.records import (
     KeyEvent,
     KeyRecords,
     SigningKeyRecord,
+    TenantKeyStatus,
 )
 from tenantry.keys.release import (
     DenyAllHosts,
@@ -38,10 +39,12 @@ from tenantry.keys.release import (
     ReleasedKey,
     ReleaseRefusal,
     ReleaseRequest,
+    SealRequest,
     UnsafeStaticHostTrust,
     check_release,
+    check_seal,
 )
-from tenantry.keys.service import KeyService, SealRequest, TenantKeyStatus
+from tenantry.keys.service import KeyService
 from tenantry.keys.settings import HsmSettings
 from tenantry.keys.vault import KeyVault
 
@@ -75,6 +78,7 @@ __all__ = [
     "WrappedKey",
     "WrappingKey",
     "check_release",
+    "check_seal",
     "fingerprint",
     "generate_tenant_key",
     "read_signing_key_pem",

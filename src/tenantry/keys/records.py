@@ -21,6 +21,7 @@ __all__ = [
     "KeyEvent",
     "KeyRecords",
     "SigningKeyRecord",
+    "TenantKeyStatus",
 ]
 
 
@@ -89,6 +90,24 @@ class SigningKeyRecord:
     active: bool
     created_at: datetime
     changed_at: datetime
+
+
+@dataclass(frozen=True)
+class TenantKeyStatus:
+    """A tenant's keys as the records show them."""
+
+    tenant: str
+    keks: tuple[KekRecord, ...]
+    signing: SigningKeyRecord | None
+    disks: tuple[DiskKeyRecord, ...]
+
+    @property
+    def active(self) -> KekRecord | None:
+        return next((k for k in self.keks if k.state is KekState.ACTIVE), None)
+
+    @property
+    def revoked(self) -> bool:
+        return bool(self.keks) and all(k.state is not KekState.ACTIVE for k in self.keks)
 
 
 class KeyRecords(Protocol):

@@ -6,6 +6,7 @@ default ``DenyAllHosts`` refuses everything. ``check_release`` is the whole rule
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from tenantry.errors import CryptoError, KeyRevokedError, NotFoundError, TenantryError
+from tenantry.keys.disk.layout import DiskHeader, DiskIdentity
 from tenantry.keys.material import OaepHash, fingerprint
-from tenantry.keys.records import DiskKeyRecord, DiskKeyState
+from tenantry.keys.records import DiskKeyRecord, DiskKeyState, SigningKeyRecord
 from tenantry.model import Estate, PowerState, Ref
 
 __all__ = [
@@ -25,8 +27,10 @@ __all__ = [
     "ReleaseRefusal",
     "ReleaseRequest",
     "ReleasedKey",
+    "SealRequest",
     "UnsafeStaticHostTrust",
     "check_release",
+    "check_seal",
 ]
 
 log = logging.getLogger(__name__)
@@ -129,6 +133,18 @@ class ReleasedKey:
         )
 
 
+@dataclass(frozen=True)
+class SealRequest:
+    """A guest's request to sign a new generation of its disk's header."""
+
+    guest: Ref
+    host: str
+    recipient: bytes
+    """The host-bound recipient key that the trust verdict covers (as in ReleaseRequest)."""
+    header: DiskHeader
+    requester: str = "host-agent"
+
+
 class RefusalReason(StrEnum):
     """Why a key was not released (stable words for the audit trail)."""
 
@@ -196,3 +212,26 @@ def check_release(
             RefusalReason.UNTRUSTED_HOST, f"host {request.host} is not trusted: {trust.reason}"
         )
     return None
+
+
+def check_seal(
+    header: DiskHeader, record: DiskKeyRecord, signing: SigningKeyRecord | None
+) -> ReleaseRefusal | None:
+    """None if ``header`` may be signed as the disk's next generation; otherwise why not.
+
+    Checked after ``check_release``: the guest may hold the key, so it may seal, but only the
+    disk it names, with its geometry, at a newer generation, for the tenant's own key.
+    """
+    expected = DiskIdentity(record.tenant, record.guest, record.disk, record.disk_id)
+    problem = ""
+    if header.identity != expected:
+        problem = f"the header names {header.identity}, the record {expected}"
+    elif (header.block_size, header.block_count) != (record.block_size, record.block_count):
+        problem = "the header's geometry differs from the disk's"
+    elif header.generation <= record.generation:
+        problem = f"generation {header.generation} is not newer than the sealed {record.generation}"
+    elif signing is None or not signing.active:
+        problem = f"tenant {record.tenant} has no active signing key"
+    elif not hmac.compare_digest(header.signer, fingerprint(signing.public_key)):
+        problem = "the header names another signing key"
+    return ReleaseRefusal(RefusalReason.CRYPTO, problem) if problem else None

@@ -7,9 +7,8 @@ audited too. Who may ask for what (tenant or provider) is decided one layer up.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from tenantry.keys.records import (
     KeyEvent,
     KeyRecords,
     SigningKeyRecord,
+    TenantKeyStatus,
 )
 from tenantry.keys.release import (
     DenyAllHosts,
@@ -47,42 +47,14 @@ from tenantry.keys.release import (
     ReleasedKey,
     ReleaseRefusal,
     ReleaseRequest,
+    SealRequest,
     check_release,
+    check_seal,
 )
 from tenantry.keys.vault import KeyVault
 from tenantry.model import Estate, Ref
 
-__all__ = ["KeyService", "SealRequest", "TenantKeyStatus"]
-
-
-@dataclass(frozen=True)
-class SealRequest:
-    """A guest's request to sign a new generation of its disk's header."""
-
-    guest: Ref
-    host: str
-    recipient: bytes
-    """The host-bound recipient key that the trust verdict covers (as in ReleaseRequest)."""
-    header: DiskHeader
-    requester: str = "host-agent"
-
-
-@dataclass(frozen=True)
-class TenantKeyStatus:
-    """A tenant's keys as the records show them."""
-
-    tenant: str
-    keks: tuple[KekRecord, ...]
-    signing: SigningKeyRecord | None
-    disks: tuple[DiskKeyRecord, ...]
-
-    @property
-    def active(self) -> KekRecord | None:
-        return next((k for k in self.keks if k.state is KekState.ACTIVE), None)
-
-    @property
-    def revoked(self) -> bool:
-        return bool(self.keks) and all(k.state is not KekState.ACTIVE for k in self.keks)
+__all__ = ["KeyService"]
 
 
 class KeyService:
@@ -315,7 +287,7 @@ class KeyService:
         trust = self._trust.assess(request.host, as_release.recipient_fingerprint)
         refusal = check_release(as_release, self._estate(), record, trust)
         if refusal is None and record is not None:
-            refusal = self._check_seal(header, record)
+            refusal = check_seal(header, record, self._records.signing_key(record.tenant))
         if refusal is not None or record is None:
             self._release_event("disk.seal", as_release, record, trust.reason, refusal)
             raise _refused(refusal).to_error()
@@ -323,24 +295,6 @@ class KeyService:
         self._records.save(disks=[replace(record, generation=header.generation, changed_at=_now())])
         self._release_event("disk.seal", as_release, record, trust.evidence, None)
         return signature
-
-    def _check_seal(self, header: DiskHeader, record: DiskKeyRecord) -> ReleaseRefusal | None:
-        signing = self._records.signing_key(record.tenant)
-        expected = DiskIdentity(record.tenant, record.guest, record.disk, record.disk_id)
-        problem = ""
-        if header.identity != expected:
-            problem = f"the header names {header.identity}, the record {expected}"
-        elif (header.block_size, header.block_count) != (record.block_size, record.block_count):
-            problem = "the header's geometry differs from the disk's"
-        elif header.generation <= record.generation:
-            problem = (
-                f"generation {header.generation} is not newer than the sealed {record.generation}"
-            )
-        elif signing is None or not signing.active:
-            problem = f"tenant {record.tenant} has no active signing key"
-        elif not hmac.compare_digest(header.signer, fingerprint(signing.public_key)):
-            problem = "the header names another signing key"
-        return ReleaseRefusal(RefusalReason.CRYPTO, problem) if problem else None
 
     # ------------------------------------------------------------------ internals
 

@@ -1,90 +1,38 @@
-"""``KeyVault`` over a PKCS#11 token (python-pkcs11): the only module that imports ``pkcs11``.
-
-Every secret key object is created sensitive; KEKs and signing keys are also non-extractable
-and live on the token, data keys exist only as short-lived session objects destroyed right
-after use. One logged-in session per module and token is shared inside a process, because
-PKCS#11 login state is per application and logging one session out logs out all of them.
-"""
+"""``Pkcs11Vault``: tenant KEKs, wrapped DEKs and signing keys on one PKCS#11 token."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-import pkcs11
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey, RSAPublicNumbers
-from pkcs11 import MGF, Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
 from pkcs11.util.ec import encode_named_curve_parameters
 
 from tenantry.errors import CryptoError, HsmUnavailableError, KeyMaterialError, NotFoundError
-from tenantry.keys.envelope import MIN_RSA_BITS, WrappedKey, WrappingKey, oaep_padding
+from tenantry.keys.envelope import WrappedKey, WrappingKey, oaep_padding
 from tenantry.keys.material import OaepHash, generate_tenant_key
+from tenantry.keys.pkcs11.login import SharedLogin, attach, detach
+from tenantry.keys.pkcs11.objects import (
+    DEK_TEMPLATE,
+    ED25519_OID,
+    KEK_TEMPLATE,
+    PRIVATE_NO_USE,
+    PUBLIC_NO_USE,
+    UNAVAILABLE,
+    ed25519_point,
+    find,
+    oaep,
+    recipient_numbers,
+)
 from tenantry.keys.vault import WRAPPING_LABEL, kek_label, signing_label
 
-__all__ = ["Pkcs11Vault"]
+__all__ = ["WRAPPING_KEY_BITS", "Pkcs11Vault"]
 
 WRAPPING_KEY_BITS = 3072
-_ED25519_OID = "1.3.101.112"
-_OAEP_PARAMS = {
-    OaepHash.SHA256: (Mechanism.SHA256, MGF.SHA256, None),
-    OaepHash.SHA1: (Mechanism.SHA_1, MGF.SHA1, None),
-}
-# Errors that mean "the token is not usable", as opposed to "this key or blob is wrong".
-_UNAVAILABLE = (
-    p11.DeviceError,
-    p11.DeviceMemory,
-    p11.DeviceRemoved,
-    p11.SessionClosed,
-    p11.SessionHandleInvalid,
-    p11.TokenNotPresent,
-    p11.TokenNotRecognised,
-    p11.UserNotLoggedIn,
-)
-# Each key may do one thing; every other use is switched off explicitly.
-_PUBLIC_NO_USE = {Attribute.ENCRYPT: False, Attribute.VERIFY: False, Attribute.WRAP: False}
-_PRIVATE_NO_USE = {
-    Attribute.DECRYPT: False,
-    Attribute.SIGN: False,
-    Attribute.UNWRAP: False,
-    Attribute.DERIVE: False,
-}
-_NO_USE = {**_PUBLIC_NO_USE, **_PRIVATE_NO_USE}
-_KEK_TEMPLATE = {
-    **_NO_USE,
-    Attribute.PRIVATE: True,
-    Attribute.SENSITIVE: True,
-    Attribute.EXTRACTABLE: False,
-    Attribute.WRAP: True,
-    Attribute.UNWRAP: True,
-}
-# A DEK must be extractable to be wrapped at all, but never readable in clear (sensitive).
-_DEK_TEMPLATE = {
-    **_NO_USE,
-    Attribute.PRIVATE: True,
-    Attribute.SENSITIVE: True,
-    Attribute.EXTRACTABLE: True,
-    Attribute.WRAP: False,
-    Attribute.UNWRAP: False,
-}
-
-
-@dataclass
-class _Shared:
-    session: Any
-    pin_digest: bytes
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    users: int = 0
-
-
-_sessions: dict[tuple[str, str], _Shared] = {}
-_sessions_lock = threading.Lock()
 
 
 class Pkcs11Vault:
@@ -93,7 +41,7 @@ class Pkcs11Vault:
     def __init__(self, module: str, token: str, pin: str) -> None:
         self._key = (module, token)
         self._pin = pin
-        self._shared: _Shared | None = None
+        self._shared: SharedLogin | None = None
         self._oaep_hash: OaepHash | None = None
 
     def __repr__(self) -> str:
@@ -101,22 +49,10 @@ class Pkcs11Vault:
 
     # ------------------------------------------------------------------ session
 
-    def _attach(self) -> _Shared:
-        if self._shared is not None:
-            return self._shared
-        module, token_label = self._key
-        digest = hashlib.sha256(self._pin.encode()).digest()
-        with _sessions_lock:
-            shared = _sessions.get(self._key)
-            if shared is None:
-                shared = _Shared(_login(module, token_label, self._pin), digest)
-                _sessions[self._key] = shared
-            elif not hmac.compare_digest(shared.pin_digest, digest):
-                # Sharing the login must not let a wrong PIN in.
-                raise HsmUnavailableError(f"the token {token_label!r} refused the user PIN")
-            shared.users += 1
-        self._shared = shared
-        return shared
+    def _attach(self) -> SharedLogin:
+        if self._shared is None:
+            self._shared = attach(*self._key, self._pin)
+        return self._shared
 
     @contextmanager
     def _session(self, what: str) -> Iterator[Any]:
@@ -132,23 +68,17 @@ class Pkcs11Vault:
                 ) from exc
 
     def close(self) -> None:
-        """Detach from the shared session; the last user logs out and closes it."""
+        """Leave the shared login; the last vault on the token logs out."""
         shared, self._shared = self._shared, None
-        if shared is None:
-            return
-        with _sessions_lock:
-            shared.users -= 1
-            if shared.users == 0:
-                _sessions.pop(self._key, None)
-                with shared.lock, suppress(p11.PKCS11Error):
-                    shared.session.close()
+        if shared is not None:
+            detach(*self._key, shared)
 
     # ------------------------------------------------------------------ wrapping key
 
     def wrapping_key(self) -> WrappingKey:
         """The RSA wrapping key tenants encrypt their keys to (created on first use)."""
         with self._session("read the wrapping key") as session:
-            public = _find(session, ObjectClass.PUBLIC_KEY, WRAPPING_LABEL)
+            public = find(session, ObjectClass.PUBLIC_KEY, WRAPPING_LABEL)
             if public is None:
                 public, _ = session.generate_keypair(
                     KeyType.RSA,
@@ -156,9 +86,9 @@ class Pkcs11Vault:
                     store=True,
                     label=WRAPPING_LABEL,
                     id=WRAPPING_LABEL.encode(),
-                    public_template=_PUBLIC_NO_USE,
+                    public_template=PUBLIC_NO_USE,
                     private_template={
-                        **_PRIVATE_NO_USE,
+                        **PRIVATE_NO_USE,
                         Attribute.PRIVATE: True,
                         Attribute.SENSITIVE: True,
                         Attribute.EXTRACTABLE: False,
@@ -179,7 +109,7 @@ class Pkcs11Vault:
         # by trying SHA-256 once on a throwaway key.
         if self._oaep_hash is not None:
             return self._oaep_hash
-        private = _find(session, ObjectClass.PRIVATE_KEY, WRAPPING_LABEL)
+        private = find(session, ObjectClass.PRIVATE_KEY, WRAPPING_LABEL)
         if private is None:
             raise HsmUnavailableError("the wrapping key pair is incomplete on the token")
         chosen = OaepHash.SHA1
@@ -190,8 +120,8 @@ class Pkcs11Vault:
                 KeyType.AES,
                 probe,
                 mechanism=Mechanism.RSA_PKCS_OAEP,
-                mechanism_param=_oaep(OaepHash.SHA256),
-                template=_DEK_TEMPLATE,
+                mechanism_param=oaep(OaepHash.SHA256),
+                template=DEK_TEMPLATE,
             )
             key.destroy()
             chosen = OaepHash.SHA256
@@ -216,9 +146,9 @@ class Pkcs11Vault:
             )
         label = kek_label(tenant, version)
         with self._session("import a tenant key") as session:
-            if _find(session, ObjectClass.SECRET_KEY, label) is not None:
+            if find(session, ObjectClass.SECRET_KEY, label) is not None:
                 raise CryptoError(f"the HSM already holds {label}")
-            private = _find(session, ObjectClass.PRIVATE_KEY, WRAPPING_LABEL)
+            private = find(session, ObjectClass.PRIVATE_KEY, WRAPPING_LABEL)
             if private is None:  # pragma: no cover - wrapping_key() just created it
                 raise HsmUnavailableError("the wrapping key pair is incomplete on the token")
             try:
@@ -229,9 +159,9 @@ class Pkcs11Vault:
                     label=label,
                     id=label.encode(),
                     mechanism=Mechanism.RSA_PKCS_OAEP,
-                    mechanism_param=_oaep(wrapped.oaep_hash),
+                    mechanism_param=oaep(wrapped.oaep_hash),
                     store=True,
-                    template=_KEK_TEMPLATE,
+                    template=KEK_TEMPLATE,
                 )
             except (p11.ArgumentsBad, p11.MechanismParamInvalid) as exc:
                 raise KeyMaterialError(
@@ -239,7 +169,7 @@ class Pkcs11Vault:
                     hint=f"Wrap again with --oaep-hash {current.oaep_hash}.",
                 ) from exc
             except p11.PKCS11Error as exc:
-                if isinstance(exc, _UNAVAILABLE):
+                if isinstance(exc, UNAVAILABLE):
                     raise
                 raise KeyMaterialError(
                     "the wrapped key does not decrypt with this HSM's wrapping key "
@@ -249,12 +179,12 @@ class Pkcs11Vault:
     def has_kek(self, tenant: str, version: int) -> bool:
         """Whether the token holds that KEK version."""
         with self._session("look up a KEK") as session:
-            return _find(session, ObjectClass.SECRET_KEY, kek_label(tenant, version)) is not None
+            return find(session, ObjectClass.SECRET_KEY, kek_label(tenant, version)) is not None
 
     def destroy_kek(self, tenant: str, version: int) -> bool:
         """Destroy the KEK object (crypto-shredding); False if it was not there."""
         with self._session("destroy a KEK") as session:
-            key = _find(session, ObjectClass.SECRET_KEY, kek_label(tenant, version))
+            key = find(session, ObjectClass.SECRET_KEY, kek_label(tenant, version))
             if key is None:
                 return False
             key.destroy()
@@ -266,7 +196,7 @@ class Pkcs11Vault:
         """Generate an AES-256 DEK inside the HSM and return it wrapped under the KEK."""
         with self._session("generate a data key") as session:
             kek = self._kek(session, tenant, version)
-            dek = session.generate_key(KeyType.AES, 256, store=False, template=_DEK_TEMPLATE)
+            dek = session.generate_key(KeyType.AES, 256, store=False, template=DEK_TEMPLATE)
             try:
                 return bytes(kek.wrap_key(dek, mechanism=Mechanism.AES_KEY_WRAP))
             finally:
@@ -286,7 +216,7 @@ class Pkcs11Vault:
         self, tenant: str, version: int, wrapped: bytes, recipient: bytes
     ) -> tuple[bytes, OaepHash]:
         """Wrap the DEK to the recipient's RSA key with RSA-OAEP, inside the HSM."""
-        numbers = _recipient_numbers(recipient)
+        numbers = recipient_numbers(recipient)
         oaep_hash = self._oaep_hash or self.wrapping_key().oaep_hash
         size = (numbers.n.bit_length() + 7) // 8
         with self._session("release a data key") as session:
@@ -302,12 +232,12 @@ class Pkcs11Vault:
                         Attribute.PUBLIC_EXPONENT: numbers.e.to_bytes(
                             (numbers.e.bit_length() + 7) // 8, "big"
                         ),
-                        **_PUBLIC_NO_USE,
+                        **PUBLIC_NO_USE,
                         Attribute.WRAP: True,
                     }
                 )
                 released = target.wrap_key(
-                    dek, mechanism=Mechanism.RSA_PKCS_OAEP, mechanism_param=_oaep(oaep_hash)
+                    dek, mechanism=Mechanism.RSA_PKCS_OAEP, mechanism_param=oaep(oaep_hash)
                 )
                 return bytes(released), oaep_hash
             finally:
@@ -316,7 +246,7 @@ class Pkcs11Vault:
                     target.destroy()
 
     def _kek(self, session: Any, tenant: str, version: int) -> Any:
-        kek = _find(session, ObjectClass.SECRET_KEY, kek_label(tenant, version))
+        kek = find(session, ObjectClass.SECRET_KEY, kek_label(tenant, version))
         if kek is None:
             raise NotFoundError(f"the HSM holds no KEK v{version} for tenant {tenant}")
         return kek
@@ -330,10 +260,10 @@ class Pkcs11Vault:
                 wrapped,
                 mechanism=Mechanism.AES_KEY_WRAP,
                 store=False,
-                template=_DEK_TEMPLATE,
+                template=DEK_TEMPLATE,
             )
         except p11.PKCS11Error as exc:
-            if isinstance(exc, _UNAVAILABLE):
+            if isinstance(exc, UNAVAILABLE):
                 raise
             # AES key wrap carries an integrity check: a DEK wrapped under another KEK (another
             # tenant's, or a revoked one) fails here.
@@ -347,7 +277,7 @@ class Pkcs11Vault:
         """The tenant's Ed25519 public key; the key pair is generated on first use."""
         label = signing_label(tenant)
         with self._session("read a signing key") as session:
-            public = _find(session, ObjectClass.PUBLIC_KEY, label)
+            public = find(session, ObjectClass.PUBLIC_KEY, label)
             if public is None:
                 public, _ = session.generate_keypair(
                     KeyType.EC_EDWARDS,
@@ -355,24 +285,24 @@ class Pkcs11Vault:
                     label=label,
                     id=label.encode(),
                     public_template={
-                        Attribute.EC_PARAMS: encode_named_curve_parameters(_ED25519_OID),
-                        **_PUBLIC_NO_USE,
+                        Attribute.EC_PARAMS: encode_named_curve_parameters(ED25519_OID),
+                        **PUBLIC_NO_USE,
                         Attribute.VERIFY: True,
                     },
                     private_template={
-                        **_PRIVATE_NO_USE,
+                        **PRIVATE_NO_USE,
                         Attribute.PRIVATE: True,
                         Attribute.SENSITIVE: True,
                         Attribute.EXTRACTABLE: False,
                         Attribute.SIGN: True,
                     },
                 )
-            return _ed25519_point(bytes(public[Attribute.EC_POINT]))
+            return ed25519_point(bytes(public[Attribute.EC_POINT]))
 
     def sign(self, tenant: str, message: bytes) -> bytes:
         """Sign with the tenant's Ed25519 key (pure EdDSA)."""
         with self._session("sign") as session:
-            private = _find(session, ObjectClass.PRIVATE_KEY, signing_label(tenant))
+            private = find(session, ObjectClass.PRIVATE_KEY, signing_label(tenant))
             if private is None:
                 raise NotFoundError(f"the HSM holds no signing key for tenant {tenant}")
             return bytes(private.sign(message, mechanism=Mechanism.EDDSA))
@@ -382,63 +312,8 @@ class Pkcs11Vault:
         with self._session("destroy a signing key") as session:
             found = False
             for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
-                key = _find(session, object_class, signing_label(tenant))
+                key = find(session, object_class, signing_label(tenant))
                 if key is not None:
                     key.destroy()
                     found = True
             return found
-
-
-def _login(module: str, token_label: str, pin: str) -> Any:
-    try:
-        library = pkcs11.lib(module)
-    except (RuntimeError, OSError) as exc:
-        raise HsmUnavailableError(f"cannot load the PKCS#11 module {module}: {exc}") from exc
-    try:
-        token = library.get_token(token_label=token_label)
-    except p11.NoSuchToken as exc:
-        raise HsmUnavailableError(f"no token labelled {token_label!r} in {module}") from exc
-    except p11.PKCS11Error as exc:
-        raise HsmUnavailableError(f"cannot list tokens of {module}: {type(exc).__name__}") from exc
-    try:
-        return token.open(rw=True, user_pin=pin)
-    except p11.UserAlreadyLoggedIn:
-        # Another part of this process logged in already (outside this registry).
-        return token.open(rw=True)
-    except (p11.PinIncorrect, p11.PinLenRange, p11.PinInvalid) as exc:
-        raise HsmUnavailableError(f"the token {token_label!r} refused the user PIN") from exc
-    except p11.PKCS11Error as exc:
-        raise HsmUnavailableError(
-            f"cannot open a session on {token_label!r}: {type(exc).__name__}"
-        ) from exc
-
-
-def _find(session: Any, object_class: ObjectClass, label: str) -> Any | None:
-    try:
-        return session.get_key(object_class=object_class, label=label)
-    except p11.NoSuchKey:
-        return None
-
-
-def _oaep(oaep_hash: OaepHash) -> bytes:
-    # python-pkcs11 builds CK_RSA_PKCS_OAEP_PARAMS from this tuple; its stub says bytes.
-    return cast(bytes, _OAEP_PARAMS[oaep_hash])
-
-
-def _recipient_numbers(recipient: bytes) -> RSAPublicNumbers:
-    try:
-        key = serialization.load_der_public_key(recipient)
-    except ValueError as exc:
-        raise KeyMaterialError("the recipient key is not a DER SubjectPublicKeyInfo") from exc
-    if not isinstance(key, RSAPublicKey) or key.key_size < MIN_RSA_BITS:
-        raise KeyMaterialError(f"the recipient key must be RSA of at least {MIN_RSA_BITS} bits")
-    return key.public_numbers()
-
-
-def _ed25519_point(point: bytes) -> bytes:
-    # CKA_EC_POINT is a DER OCTET STRING around the 32-byte key on most tokens, raw on some.
-    if len(point) == 34 and point[:2] == b"\x04\x20":
-        return point[2:]
-    if len(point) == 32:
-        return point
-    raise HsmUnavailableError(f"the token returned an Ed25519 point of {len(point)} bytes")
