@@ -18,9 +18,13 @@ from tenantry.keys import (
     HostTrustState,
     RefusalReason,
     ReleaseRequest,
+    SigningKeyRecord,
     UnsafeStaticHostTrust,
     check_release,
+    check_seal,
+    fingerprint,
 )
+from tenantry.keys.disk import DiskIdentity, empty_header
 from tenantry.model import Estate, Ref
 from tests.helpers.specs import estate_from, tenant_section
 
@@ -145,3 +149,41 @@ def test_static_trust_binds_hosts_to_recipient_keys(caplog: pytest.LogCaptureFix
     assert not trust.assess("h1", "sha256:other").trusted
     assert trust.assess("h2", "sha256:anything").trusted
     assert not trust.assess("h3", "sha256:good").trusted
+
+
+def _seal_case(**header_changes: Any) -> tuple[Any, DiskKeyRecord, SigningKeyRecord]:
+    signing = SigningKeyRecord("acme", b"k" * 32, True, NOW, NOW)
+    identity = DiskIdentity("acme", "web", "root", "d" * 32)
+    header = empty_header(identity, size=16 * 4096, block_size=4096, signer=fingerprint(b"k" * 32))
+    header = header.model_copy(update={"generation": 4, **header_changes})
+    return header, _record(), signing
+
+
+def test_next_generation_of_the_same_disk_may_be_sealed() -> None:
+    """The legitimate flow: same disk, same geometry, newer generation, the tenant's key."""
+    header, record, signing = _seal_case()
+    assert check_seal(header, record, signing) is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"disk": "data"}, "the header names"),
+        ({"block_count": 32}, "geometry"),
+        ({"generation": 3}, "not newer than the sealed 3"),
+        ({"signer": "sha256:" + "00" * 32}, "another signing key"),
+    ],
+)
+def test_seal_of_anything_else_is_refused(changes: dict[str, Any], message: str) -> None:
+    """Another disk, another geometry, an old generation or another key: no signature."""
+    header, record, signing = _seal_case(**changes)
+    refusal = check_seal(header, record, signing)
+    assert refusal is not None and message in refusal.message
+
+
+def test_seal_without_an_active_signing_key_is_refused() -> None:
+    """After revocation the tenant's signing key is inactive: nothing is sealed."""
+    header, record, signing = _seal_case()
+    inactive = SigningKeyRecord(signing.tenant, signing.public_key, False, NOW, NOW)
+    refusal = check_seal(header, record, inactive)
+    assert refusal is not None and "no active signing key" in refusal.message
