@@ -32,7 +32,8 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     └── UnavailableError                            unavailable                9   503
         ├── StoreUnavailableError                   unavailable.store          9   503
         ├── BackendUnavailableError                 unavailable.backend        9   503
-        └── AuditUnavailableError                   unavailable.audit          9   503
+        ├── AuditUnavailableError                   unavailable.audit          9   503
+        └── HsmUnavailableError                     unavailable.hsm            9   503
 
 Exit 0 is success; 1 is a negative verdict (a leak found, a log that does not verify), like
 ``diff``; 2 is a usage error (Click); 70 is an unexpected internal error.
@@ -59,6 +60,7 @@ __all__ = [
     "CryptoError",
     "DataIntegrityError",
     "FrameError",
+    "HsmUnavailableError",
     "IdempotencyConflictError",
     "InputError",
     "IsolationViolationError",
@@ -432,6 +434,16 @@ class AuditUnavailableError(UnavailableError):
 
     code = "unavailable.audit"
     hint = "Free space for the audit log or restore its storage; changes resume afterwards."
+
+
+class HsmUnavailableError(UnavailableError):
+    """The PKCS#11 module or token holding tenant keys cannot be used; no key is released."""
+
+    code = "unavailable.hsm"
+    hint = (
+        "Check TENANTRY_HSM_MODULE, TENANTRY_HSM_TOKEN and the PIN (TENANTRY_HSM_PIN or "
+        "TENANTRY_HSM_PIN_FILE), and that the token is initialised."
+    )
 
 
 def all_error_classes() -> list[type[TenantryError]]:
