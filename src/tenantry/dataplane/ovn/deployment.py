@@ -347,10 +347,17 @@ class OvnDeployment:
         if chassis.physical_networks:
             # The tap device of br-phys exists once ovs-vswitchd has created the bridge.
             run_tool(
-                ["ovs-vsctl", f"--db={self.ovs_remote(chassis.name)}", "--timeout=10", "wait-until",
-                 "Interface", PROVIDER_BRIDGE, "ofport>0"],
+                [
+                    "ovs-vsctl",
+                    f"--db={self.ovs_remote(chassis.name)}",
+                    "--timeout=10",
+                    "wait-until",
+                    "Interface",
+                    PROVIDER_BRIDGE,
+                    "ofport>0",
+                ],
                 env=self.chassis_env(chassis.name),
-            )  # fmt: skip
+            )
             fabric.address_provider_bridge(chassis.netns, PROVIDER_BRIDGE, chassis.encap)
         if controller.pid() is None:
             controller.start()

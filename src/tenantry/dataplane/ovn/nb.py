@@ -19,7 +19,7 @@ from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.schema.ovn_northbound import impl_idl
 
 from tenantry.dataplane.ovn.rows import Change, Ref, Row
-from tenantry.dataplane.ovn.sync import Sync
+from tenantry.dataplane.ovn.sync import Scope, Sync
 from tenantry.errors import BackendUnavailableError, ConflictError, TenantryError
 
 __all__ = ["DEFAULT_OWNER", "NorthboundClient"]
@@ -40,6 +40,7 @@ class _ReconcileCommand(ovsdbapp_command.BaseCommand):  # type: ignore[misc]
         removed: Sequence[Ref],
         options: Mapping[str, str],
         bump_nb_cfg: bool,
+        scope: Scope | None = None,
     ) -> None:
         super().__init__(api)
         self.owner = owner
@@ -48,11 +49,12 @@ class _ReconcileCommand(ovsdbapp_command.BaseCommand):  # type: ignore[misc]
         self.removed = removed
         self.options = options
         self.bump_nb_cfg = bump_nb_cfg
+        self.scope = scope
 
     def run_idl(self, txn: Any) -> None:
         sync = Sync(self.api.idl, self.owner, txn)
         sync.global_options(self.options)
-        sync.roots(self.desired, full=self.full, removed=self.removed)
+        sync.roots(self.desired, full=self.full, removed=self.removed, scope=self.scope)
         if self.bump_nb_cfg and sync.changes:
             # As ovn-nbctl --wait does: a new nb_cfg that northd and chassis acknowledge.
             for row in self.api.idl.tables["NB_Global"].rows.values():
@@ -88,12 +90,13 @@ class NorthboundClient:
         *,
         options: Mapping[str, str] | None = None,
         full: bool = True,
+        scope: Scope | None = None,
     ) -> list[Change]:
         """What a reconcile would change, without writing."""
         with self.api.ovsdb_connection.lock:
             sync = Sync(self.api.idl, self.owner)
             sync.global_options(options or {})
-            sync.roots(desired, full=full)
+            sync.roots(desired, full=full, scope=scope)
         return sync.changes
 
     def rows(self, table: str) -> list[Any]:
@@ -118,6 +121,7 @@ class NorthboundClient:
         removed: Iterable[Ref] = (),
         options: Mapping[str, str] | None = None,
         bump_nb_cfg: bool = True,
+        scope: Scope | None = None,
     ) -> list[Change]:
         """Make the owned rows match ``desired`` in one transaction; what was changed."""
         command = _ReconcileCommand(
@@ -128,6 +132,7 @@ class NorthboundClient:
             removed=tuple(removed),
             options=options or {},
             bump_nb_cfg=bump_nb_cfg,
+            scope=scope,
         )
         try:
             with self.api.transaction(check_error=True) as txn:

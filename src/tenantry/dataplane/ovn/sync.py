@@ -11,7 +11,7 @@ an extra map key) is found; only status columns that OVN itself writes are ignor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from tenantry.dataplane.ovn.rows import (
@@ -30,7 +30,10 @@ from tenantry.dataplane.ovn.rows import (
 )
 from tenantry.errors import ConflictError
 
-__all__ = ["Sync"]
+__all__ = ["Scope", "Sync"]
+
+Scope = Callable[[str, str, Mapping[str, str]], bool]
+"""Which owned roots (table, key, external_ids) a partial reconcile is about."""
 
 #: Columns OVN writes itself; comparing them would report northd as drift.
 _STATUS_COLUMNS = {
@@ -62,14 +65,26 @@ class Sync:
         self._scanned: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ entry points
-    def roots(self, desired: Sequence[Row], *, full: bool, removed: Iterable[Ref] = ()) -> None:
-        """Bring the given roots in line; with ``full``, delete every other owned root too."""
+    def roots(
+        self,
+        desired: Sequence[Row],
+        *,
+        full: bool,
+        removed: Iterable[Ref] = (),
+        scope: Scope | None = None,
+    ) -> None:
+        """Bring the given roots in line; with ``full``, delete every other owned root too
+        (only those ``scope`` accepts, when given: a reconcile of one part of the state)."""
         by_key = {(row.table, row.key): row for row in desired}
         wanted: list[tuple[str, str]] = sorted(by_key, key=_root_rank)
         extra = [(ref.table, ref.key) for ref in removed]
         if full:
             for table in ROOT_ORDER:
-                extra.extend((table, key) for key in self._owned_roots(table))
+                extra.extend(
+                    (table, key)
+                    for key, row in self._owned_roots(table).items()
+                    if scope is None or scope(table, key, row.external_ids)
+                )
         for table, key in wanted:
             self._root(by_key[(table, key)], self._find(table, key))
         unwanted = {entry for entry in extra if entry not in by_key}

@@ -1,0 +1,120 @@
+"""ACL priority bands: how tiers, order and ``pass`` become OVN 23.03 priorities.
+
+OVN 23.03 has no ACL tiers and no ``pass``. Tiers are therefore disjoint priority bands, so a
+higher tier always outranks a lower one::
+
+    32760        per-port allow: RARP announcing the port's own MAC
+    32700        guards (drop): ethertypes, rogue DHCP servers, router messages, shared-service
+                 isolation
+    32600        exemptions (allow): ARP, ND, DHCP clients, designated DHCP servers; router and
+                 localnet ports (policy is judged at the vNIC edges)
+    30000-32499  provider tier
+    10000-29999  tenant tier, then application tier (each tenant has the whole band: tenants'
+                 port groups are disjoint, so equal priorities never meet on one port)
+    1001-9999    baseline tier
+    1000         the segment's default action when it is ``allow``
+    (floor)      ``NB_Global:options:default_acl_drop=true``
+
+Inside a band, rules take descending priorities in evaluation order (policy order, name,
+then rule sequence), one priority per rule, so no two rules that can meet on a port share a
+priority. A ``pass`` rule takes its priority but writes no ACL; every later rule of its tier
+(same direction) excludes the pass rule's match instead, which is exactly "skip the rest of
+this tier".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tenantry.compiler import CompiledPolicy, CompiledRule
+from tenantry.errors import CapacityError, Violation
+from tenantry.model import Action, Direction, Tier
+
+__all__ = [
+    "AFTER_LB",
+    "DEFAULT_ALLOW",
+    "GUARD_ALLOW",
+    "GUARD_DROP",
+    "RARP_ALLOW",
+    "TIER_BANDS",
+    "PlacedRule",
+    "place_rules",
+    "tier_of_priority",
+]
+
+RARP_ALLOW = 32760
+GUARD_DROP = 32700
+GUARD_ALLOW = 32600
+DEFAULT_ALLOW = 1000
+AFTER_LB = 1
+
+TIER_BANDS: dict[Tier, tuple[int, int]] = {
+    Tier.PROVIDER: (30000, 32499),
+    Tier.TENANT: (10000, 29999),
+    Tier.APPLICATION: (10000, 29999),
+    Tier.BASELINE: (1001, 9999),
+}
+
+
+@dataclass(frozen=True)
+class PlacedRule:
+    """A rule with its priority and the earlier ``pass`` rules of its tier it must skip for."""
+
+    policy: CompiledPolicy
+    index: int
+    rule: CompiledRule
+    priority: int
+    excluded: tuple[tuple[CompiledPolicy, CompiledRule], ...]
+
+
+def _group_of(policy: CompiledPolicy) -> tuple[str, str]:
+    """Policies whose rules share one band: provider and baseline tiers are global."""
+    if policy.tier in (Tier.PROVIDER, Tier.BASELINE):
+        return (str(policy.tier), "")
+    return ("tenant", policy.ref.owner)
+
+
+def place_rules(policies: Iterable[CompiledPolicy]) -> dict[tuple[int, int], PlacedRule]:
+    """Priorities and pass exclusions of every rule, keyed by (policy id, rule index)."""
+    groups: dict[tuple[str, str], list[CompiledPolicy]] = defaultdict(list)
+    for policy in policies:
+        groups[_group_of(policy)].append(policy)
+    placed: dict[tuple[int, int], PlacedRule] = {}
+    for members in groups.values():
+        members.sort(key=lambda p: p.sort_key)
+        bottom, top = TIER_BANDS[members[0].tier]
+        priority = top
+        passes: dict[tuple[Tier, Direction], list[tuple[CompiledPolicy, CompiledRule]]] = (
+            defaultdict(list)
+        )
+        for policy in members:
+            for index, rule in enumerate(policy.rules):
+                if priority < bottom:
+                    raise CapacityError(
+                        [
+                            Violation(
+                                "ovn.priority-band",
+                                f"{policy.ref.owner} has more rules than the {policy.tier} "
+                                f"priority band holds ({top - bottom + 1})",
+                                kind="policy",
+                                ref=str(policy.ref),
+                            )
+                        ]
+                    )
+                seen = passes[(policy.tier, rule.direction)]
+                placed[(policy.id, index)] = PlacedRule(policy, index, rule, priority, tuple(seen))
+                if rule.action is Action.PASS:
+                    seen.append((policy, rule))
+                priority -= 1
+    return placed
+
+
+def tier_of_priority(priority: int) -> Tier | None:
+    """The tier whose band holds a priority (tenant for the shared tenant/application band)."""
+    for tier in (Tier.PROVIDER, Tier.TENANT, Tier.BASELINE):
+        low, high = TIER_BANDS[tier]
+        if low <= priority <= high:
+            return tier
+    return None

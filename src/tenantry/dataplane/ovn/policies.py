@@ -1,0 +1,399 @@
+"""Programs to port groups, ACLs, address sets and the log meter (pure: rows, no database).
+
+A compiled policy is one port group (the ports its chains reach) holding one ACL per rule,
+whatever the number of ports: peers that are selectors or services are address sets, CIDRs are
+literal. Fixed guard ACLs (see ``bands``) hang off infrastructure port groups whose membership
+says what each port may do (send DHCP replies, send router advertisements, is an isolated
+consumer of a shared service).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from tenantry.compiler import CompiledPolicy, CompiledRule, PeerKind, PortFlag, Programs
+from tenantry.dataplane.ovn import names
+from tenantry.dataplane.ovn.bands import (
+    DEFAULT_ALLOW,
+    GUARD_ALLOW,
+    GUARD_DROP,
+    RARP_ALLOW,
+    PlacedRule,
+    place_rules,
+)
+from tenantry.dataplane.ovn.match import MatchSpec, PeerSpec, render
+from tenantry.dataplane.ovn.ports import LogicalPort, logical_ports
+from tenantry.dataplane.ovn.rows import Ref, Row
+from tenantry.model import Action, DefaultAction, Direction
+
+__all__ = ["EXEMPT_ICMP6_TYPES", "LOG_RATE", "infrastructure_rows", "policy_rows"]
+
+LOG_RATE = 100
+"""Logged packets per second, all ACLs together (the meter's drop band)."""
+EXEMPT_ICMP6_TYPES = "{130, 131, 132, 133, 134, 135, 136, 137, 143}"
+_DHCP_CLIENT = "((udp.src == 68 && udp.dst == 67) || (udp.src == 546 && udp.dst == 547))"
+_DHCP_SERVER = "((udp.src == 67 && udp.dst == 68) || (udp.src == 547 && udp.dst == 546))"
+_ACL_NAME_LIMIT = 63
+
+
+def _lsp(name: str) -> Ref:
+    return Ref("Logical_Switch_Port", name)
+
+
+def _acl(key: str, priority: int, egress: bool, match: str, action: str, **extra: object) -> Row:
+    columns: dict[str, object] = {
+        "priority": priority,
+        "direction": "from-lport" if egress else "to-lport",
+        "match": match,
+        "action": action,
+    }
+    columns.update(extra)
+    return Row("ACL", key, columns)
+
+
+def _group(key: str, members: Iterable[str], acls: Iterable[Row], **external: str) -> Row:
+    return Row(
+        "Port_Group",
+        names.group_name(key),
+        {
+            "ports": sorted(_lsp(name) for name in set(members)),
+            "external_ids": {"tenantry-group": key, **external},
+        },
+        {"acls": tuple(acls)},
+    )
+
+
+# ---------------------------------------------------------------------- policies
+
+
+def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]:
+    """Port groups with ACLs for the policies (of ``owners``, or all), and their address sets."""
+    ports, _ = logical_ports(programs)
+    lsps_of_row: dict[int, list[str]] = {}
+    for port in ports:
+        lsps_of_row.setdefault(port.row, []).append(port.name)
+    live = [p for p in programs.policies if p is not None]
+    placed = place_rules(live)
+    rows: list[Row] = []
+    used_sets: set[int] = set()
+    for policy in live:
+        if owners is not None and policy.ref.owner not in owners:
+            continue
+        members = [
+            name
+            for row in programs.ports_of_policy(policy.id).tolist()
+            for name in lsps_of_row.get(row, [])
+        ]
+        acls = []
+        passes = []
+        for index, rule in enumerate(policy.rules):
+            place = placed[(policy.id, index)]
+            if rule.peer.address_set >= 0:
+                used_sets.add(rule.peer.address_set)
+            if rule.action is Action.PASS:
+                passes.append({"rule": index, "priority": place.priority})
+                continue
+            acls.append(_rule_acl(programs, place))
+        key = names.policy_key(policy.ref)
+        rows.append(
+            _group(
+                key,
+                members,
+                acls,
+                **{
+                    "tenantry-policy": str(policy.ref),
+                    "tenantry-tier": str(policy.tier),
+                    "tenantry-order": str(policy.order),
+                    "tenantry-applies-to": json.dumps(
+                        [
+                            policy.applies_to.owner,
+                            list(policy.applies_to.tags),
+                            None
+                            if policy.applies_to.tenants is None
+                            else list(policy.applies_to.tenants),
+                        ]
+                    ),
+                    "tenantry-rules": json.dumps([_rule_metadata(r) for r in policy.rules]),
+                    "tenantry-passes": json.dumps(passes),
+                },
+            )
+        )
+    rows.extend(_address_set_rows(programs, used_sets))
+    return rows
+
+
+def _rule_metadata(rule: CompiledRule) -> dict[str, object]:
+    """What a rule's ACL does not show: its origin, and a service peer's name."""
+    return {"origin": rule.origin.rule, "service": rule.peer.service}
+
+
+def rule_spec(programs: Programs, policy: CompiledPolicy, rule: CompiledRule) -> MatchSpec:
+    """The match of one rule on its policy's port group (without pass exclusions)."""
+    peer = PeerSpec()
+    if rule.peer.kind is PeerKind.CIDR:
+        peer = PeerSpec(cidrs=rule.peer.cidrs)
+    elif rule.peer.kind in (PeerKind.SELECTOR, PeerKind.SERVICE):
+        aset = programs.address_sets[rule.peer.address_set]
+        if aset is not None:
+            peer = PeerSpec(address_set=names.address_set_base(names.address_set_key(aset.key)))
+    return MatchSpec(
+        egress=rule.direction is Direction.EGRESS,
+        group=names.group_name(names.policy_key(policy.ref)),
+        protocol=rule.protocol,
+        ports=rule.ports,
+        peer=peer,
+    )
+
+
+def _rule_acl(programs: Programs, place: PlacedRule) -> Row:
+    rule = place.rule
+    exclusions = tuple(rule_spec(programs, p, r) for p, r in place.excluded)
+    spec = rule_spec(programs, place.policy, rule)
+    spec = MatchSpec(spec.egress, spec.group, spec.protocol, spec.ports, spec.peer, exclusions)
+    extra: dict[str, object] = {
+        "name": str(rule.origin)[:_ACL_NAME_LIMIT],
+        "external_ids": {"tenantry-rule": f"{place.policy.ref}#{place.index}"},
+    }
+    if rule.log:
+        extra.update(log=True, severity="info", meter=names.LOG_METER)
+    return _acl(
+        f"{names.policy_key(place.policy.ref)}#{place.index}",
+        place.priority,
+        spec.egress,
+        render(spec),
+        "allow-related" if rule.action is Action.ALLOW else "drop",
+        **extra,
+    )
+
+
+def _address_set_rows(programs: Programs, used: set[int]) -> list[Row]:
+    rows = []
+    for aset_id in sorted(used):
+        aset = programs.address_sets[aset_id]
+        if aset is None:
+            continue
+        key = names.address_set_key(aset.key)
+        members = " ".join(sorted(programs.port_name(r) for r in aset.ports.tolist()))
+        for family in (4, 6):
+            addresses = [
+                str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
+                for net in aset.prefixes.networks()
+                if net.version == family
+            ]
+            rows.append(
+                Row(
+                    "Address_Set",
+                    names.address_set_name(key, family),
+                    {
+                        "addresses": addresses,
+                        "external_ids": {
+                            "tenantry-set": key,
+                            "tenantry-set-key": json.dumps(
+                                [
+                                    aset.key.owner,
+                                    list(aset.key.tags),
+                                    None if aset.key.tenants is None else list(aset.key.tenants),
+                                    aset.key.service,
+                                ]
+                            ),
+                            "tenantry-members": members,
+                        },
+                    },
+                )
+            )
+    return rows
+
+
+# ---------------------------------------------------------------------- infrastructure
+
+
+def infrastructure_rows(programs: Programs) -> list[Row]:
+    """Guard port groups and ACLs, segment default actions, shaping groups, the log meter."""
+    ports, _ = logical_ports(programs)
+    flags = programs.ports.flags
+    vifs = [port.name for port in ports]
+
+    def having(flag: PortFlag, present: bool = True) -> list[str]:
+        return [p.name for p in ports if bool(int(flags[p.row]) & flag) is present]
+
+    uplinks = [
+        names.router_switch_port(leg.router, segment.network)
+        for leg in programs.routers
+        if (segment := programs.segments[leg.segment]) is not None
+    ]
+    uplinks += [
+        names.localnet_port(s.network)
+        for s in programs.segments
+        if s is not None and str(s.kind) == "vlan"
+    ]
+    g = {key: names.group_name(key) for key in names.INFRA_GROUPS}
+    vif, up = g["infra/vifs"], g["infra/uplinks"]
+    servers, others = g["infra/dhcp-servers"], g["infra/no-dhcp-server"]
+    no_ra, consumers = g["infra/no-router-advertisement"], g["infra/service-consumers"]
+    exempt = f"(arp || (icmp6 && icmp6.type == {EXEMPT_ICMP6_TYPES}) || {_DHCP_CLIENT})"
+    rows = [
+        _group(
+            "infra/vifs",
+            vifs,
+            [
+                _acl(
+                    "infra/ethertype",
+                    GUARD_DROP,
+                    True,
+                    f"inport == @{vif} && !(ip4 || ip6 || arp)",
+                    "drop",
+                ),
+                _acl(
+                    "infra/exempt-out", GUARD_ALLOW, True, f"inport == @{vif} && {exempt}", "allow"
+                ),
+                _acl(
+                    "infra/exempt-in", GUARD_ALLOW, False, f"outport == @{vif} && {exempt}", "allow"
+                ),
+                *_rarp_acls(programs, ports),
+            ],
+        ),
+        _group(
+            "infra/uplinks",
+            uplinks,
+            [
+                _acl("infra/uplink-in", GUARD_ALLOW, True, f"inport == @{up}", "allow-related"),
+                _acl("infra/uplink-out", GUARD_ALLOW, False, f"outport == @{up}", "allow-related"),
+            ],
+        ),
+        _group(
+            "infra/dhcp-servers",
+            having(PortFlag.DHCP_SERVER),
+            [
+                _acl(
+                    "infra/dhcp-server-out",
+                    GUARD_ALLOW,
+                    True,
+                    f"inport == @{servers} && {_DHCP_SERVER}",
+                    "allow",
+                ),
+                _acl(
+                    "infra/dhcp-server-in",
+                    GUARD_ALLOW,
+                    False,
+                    f"outport == @{vif} && inport == @{servers} && {_DHCP_SERVER}",
+                    "allow",
+                ),
+            ],
+        ),
+        _group(
+            "infra/no-dhcp-server",
+            having(PortFlag.DHCP_SERVER, present=False),
+            [
+                _acl(
+                    "infra/rogue-dhcp",
+                    GUARD_DROP,
+                    True,
+                    f"inport == @{others} && ((ip4 && udp.src == 67) || (ip6 && udp.src == 547))",
+                    "drop",
+                ),
+            ],
+        ),
+        _group(
+            "infra/no-router-advertisement",
+            having(PortFlag.ROUTER_ADVERTISEMENTS, present=False),
+            [
+                _acl(
+                    "infra/rogue-ra",
+                    GUARD_DROP,
+                    True,
+                    f"inport == @{no_ra} && icmp6 && icmp6.type == {{134, 137}}",
+                    "drop",
+                ),
+            ],
+        ),
+        _group(
+            "infra/service-consumers",
+            having(PortFlag.SERVICE_CONSUMER),
+            [
+                _acl(
+                    "infra/service-isolation",
+                    GUARD_DROP,
+                    False,
+                    f"outport == @{consumers} && inport == @{consumers} && !flags.loopback",
+                    "drop",
+                ),
+            ],
+        ),
+    ]
+    rows.extend(_segment_groups(programs, ports))
+    rows.extend(_shaping_groups(programs, ports))
+    rows.append(_log_meter())
+    return rows
+
+
+def _rarp_acls(programs: Programs, ports: list[LogicalPort]) -> list[Row]:
+    # RARP passes port security on the Ethernet source alone; only a port's own MAC may be
+    # announced (a VM migration announces itself this way).
+    return [
+        _acl(
+            f"infra/rarp/{port.name}",
+            RARP_ALLOW,
+            True,
+            f'inport == "{port.name}" && rarp && arp.sha == {programs.port_mac(port.row)}',
+            "allow",
+        )
+        for port in ports
+    ]
+
+
+def _segment_groups(programs: Programs, ports: list[LogicalPort]) -> list[Row]:
+    rows = []
+    for segment in programs.segments:
+        if segment is None:
+            continue
+        key = names.segment_group_key(segment.network)
+        group = names.group_name(key)
+        acls = []
+        if segment.default_action is DefaultAction.ALLOW:
+            acls = [
+                _acl(
+                    f"{key}#default-out",
+                    DEFAULT_ALLOW,
+                    True,
+                    f"inport == @{group} && ip",
+                    "allow-related",
+                ),
+                _acl(
+                    f"{key}#default-in",
+                    DEFAULT_ALLOW,
+                    False,
+                    f"outport == @{group} && ip",
+                    "allow-related",
+                ),
+            ]
+        members = [p.name for p in ports if p.segment == segment.id]
+        rows.append(_group(key, members, acls, **{"tenantry-network": str(segment.network)}))
+    return rows
+
+
+def _shaping_groups(programs: Programs, ports: list[LogicalPort]) -> list[Row]:
+    by_profile: dict[int, list[str]] = {}
+    for port in ports:
+        index = int(programs.ports.shaping[port.row])
+        if index >= 0:
+            by_profile.setdefault(index, []).append(port.name)
+    rows = []
+    for index, members in sorted(by_profile.items()):
+        shaping = programs.shapings[index]
+        key = names.shaping_group_key(shaping.average, shaping.peak, shaping.burst)
+        rows.append(_group(key, members, []))
+    return rows
+
+
+def _log_meter() -> Row:
+    return Row(
+        "Meter",
+        names.LOG_METER,
+        {"unit": "pktps", "fair": [True]},
+        {
+            "bands": (
+                Row("Meter_Band", f"{names.LOG_METER}#drop", {"action": "drop", "rate": LOG_RATE}),
+            )
+        },
+    )
