@@ -14,23 +14,12 @@ from collections.abc import Mapping
 
 from tenantry.compiler import ProgramDelta, Programs
 from tenantry.dataplane.ovn.nb import DEFAULT_OWNER, NorthboundClient
-from tenantry.dataplane.ovn.policies import infrastructure_rows, policy_rows
-from tenantry.dataplane.ovn.rows import Change, Row
-from tenantry.dataplane.ovn.switches import switch_rows
+from tenantry.dataplane.ovn.policies import policy_rows
+from tenantry.dataplane.ovn.readback import read_programs
+from tenantry.dataplane.ovn.rows import Change
+from tenantry.dataplane.ovn.translate import GLOBAL_OPTIONS, desired_rows
 
-__all__ = ["GLOBAL_OPTIONS", "OvnBackend", "desired_rows"]
-
-GLOBAL_OPTIONS = {"default_acl_drop": "true"}
-"""NB_Global options tenantry insists on: everything no ACL allows is dropped."""
-
-
-def desired_rows(programs: Programs, chassis_of_host: Mapping[str, str] | None) -> list[Row]:
-    """Every Northbound root row for the programs (pure)."""
-    return [
-        *switch_rows(programs, chassis_of_host),
-        *policy_rows(programs),
-        *infrastructure_rows(programs),
-    ]
+__all__ = ["OvnBackend"]
 
 
 class OvnBackend:
@@ -85,9 +74,7 @@ class OvnBackend:
 
     def read_back(self) -> Programs:
         """The programs the database enforces right now."""
-        from tenantry.dataplane.ovn.readback import read_programs
-
-        return read_programs(self.client)
+        return read_programs(self.client, self.chassis_of_host)
 
     def close(self) -> None:
         self.client.close()

@@ -114,7 +114,9 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
                             else list(policy.applies_to.tenants),
                         ]
                     ),
-                    "tenantry-rules": json.dumps([_rule_metadata(r) for r in policy.rules]),
+                    "tenantry-rules": json.dumps(
+                        [_rule_metadata(programs, policy, r) for r in policy.rules]
+                    ),
                     "tenantry-passes": json.dumps(passes),
                 },
             )
@@ -123,9 +125,18 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
     return rows
 
 
-def _rule_metadata(rule: CompiledRule) -> dict[str, object]:
-    """What a rule's ACL does not show: its origin, and a service peer's name."""
-    return {"origin": rule.origin.rule, "service": rule.peer.service}
+def _rule_metadata(
+    programs: Programs, policy: CompiledPolicy, rule: CompiledRule
+) -> dict[str, object]:
+    """What a rule's ACL does not show: its origin, a service peer's name, and for a ``pass``
+    rule (which writes no ACL) the match it passes."""
+    found: dict[str, object] = {"origin": rule.origin.rule, "service": rule.peer.service}
+    if rule.action is Action.PASS:
+        found["pass"] = {
+            "direction": str(rule.direction),
+            "match": render(rule_spec(programs, policy, rule)),
+        }
+    return found
 
 
 def rule_spec(programs: Programs, policy: CompiledPolicy, rule: CompiledRule) -> MatchSpec:

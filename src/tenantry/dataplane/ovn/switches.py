@@ -222,6 +222,7 @@ def _router_rows(programs: Programs) -> list[Row]:
                     "external_ids": {
                         "tenantry-network": str(segment.network),
                         "tenantry-subnets": " ".join(str(s) for s in leg.subnets),
+                        "tenantry-gateways": " ".join(networks),
                     },
                 },
             )
