@@ -397,3 +397,88 @@ def policy_changes(draw: st.DrawFn, estate: Estate) -> ChangeSet:
 def _granted(estate: Estate, tenant: str) -> bool:
     service = estate.shared_services.get(Ref(PROVIDER, "dns"))
     return service is not None and tenant in service.granted_to
+
+
+# ---------------------------------------------------------------------- frames
+
+ETHERTYPES = (0x0800,) * 6 + (0x86DD,) * 3 + (0x0806,) * 3 + (0x8035, 0x88CC)
+
+
+@st.composite
+def frames_between(draw: st.DrawFn, programs: Any) -> tuple[int, bytes]:
+    """(ingress row, frame): a frame sent by a live port with fields picked from the estate's
+    MACs and addresses (its own, other ports', routers', random) so attacks are likely."""
+    from tenantry.compiler import format_mac
+    from tenantry.dataplane import packets as pkt
+
+    odd = st.sampled_from([False] * 9 + [True])
+    live = programs.live_rows().tolist()
+    row = draw(st.sampled_from(live))
+    macs = [programs.port_mac(r) for r in live] + [leg.mac for leg in programs.routers]
+    macs += [pkt.BROADCAST, "33:33:00:00:00:01", "02:12:34:56:78:9a"]
+    v4 = [str(a) for r in live for a in programs.ports.addresses(r) if a.version == 4]
+    v4 += [str(g) for leg in programs.routers for g in leg.gateways if g.version == 4]
+    v4 += ["0.0.0.0", "255.255.255.255", "10.9.9.9"]
+    v6 = [str(a) for r in live for a in programs.ports.addresses(r) if a.version == 6]
+    v6 += [str(programs.ports.link_local(r)) for r in live] + ["::", "ff02::1"]
+    own_mac = programs.port_mac(row)
+    src_mac = own_mac if not draw(odd) else draw(st.sampled_from(macs))
+    dst_mac = draw(st.sampled_from(macs))
+    ethertype = draw(st.sampled_from(ETHERTYPES))
+    trunk = programs.ports.trunk_of(row)
+    tags: tuple[int, ...] = ()
+    if trunk and not draw(odd):
+        tags = (draw(st.sampled_from([vlan for vlan, _ in trunk] + [4000])),)
+    elif draw(odd):
+        tags = tuple(draw(st.lists(st.integers(0, 4094), min_size=1, max_size=2)))
+    own_v4 = [str(a) for a in programs.ports.addresses(row) if a.version == 4]
+    own_v6 = [str(a) for a in programs.ports.addresses(row) if a.version == 6]
+    own_v6.append(str(programs.ports.link_local(row)))
+    if ethertype in (0x0806, 0x8035):
+        sender = (
+            draw(st.sampled_from(own_v4)) if own_v4 and not draw(odd) else draw(st.sampled_from(v4))
+        )
+        body = pkt.arp(
+            draw(st.sampled_from([1, 2, 3])),
+            own_mac if not draw(odd) else draw(st.sampled_from(macs)),
+            sender,
+            draw(st.sampled_from(macs)),
+            draw(st.sampled_from(v4)),
+        )
+    elif ethertype == 0x0800:
+        src = (
+            draw(st.sampled_from(own_v4)) if own_v4 and not draw(odd) else draw(st.sampled_from(v4))
+        )
+        dst = draw(st.sampled_from(v4))
+        proto = draw(st.sampled_from([6, 17, 1]))
+        dport = draw(st.sampled_from([22, 53, 67, 68, 80, 443, 445, 5432, 8080]))
+        sport = draw(st.sampled_from([40000, 53, 67, 68, 5432]))
+        if proto == 6:
+            l4 = pkt.tcp(src, dst, sport, dport)
+        elif proto == 17:
+            payload = pkt.dhcp(1, own_mac) if {sport, dport} & {67, 68} else b""
+            l4 = pkt.udp(src, dst, sport, dport, payload)
+        else:
+            l4 = pkt.icmp_echo(reply=draw(st.booleans()))
+        body = pkt.ipv4(src, dst, proto, l4, ttl=draw(st.sampled_from([64, 1])))
+    elif ethertype == 0x86DD:
+        src6 = draw(st.sampled_from(own_v6)) if not draw(odd) else draw(st.sampled_from(v6))
+        dst6 = draw(st.sampled_from(v6))
+        kind = draw(st.sampled_from(["tcp", "ns", "na", "ra", "echo"]))
+        target = draw(st.sampled_from(v6))
+        if kind == "tcp":
+            l4, nh = pkt.tcp(src6, dst6, 40000, draw(st.sampled_from([22, 443, 5432]))), 6
+        elif kind == "ns":
+            l4, nh = pkt.nd_solicit(src6, dst6, target, draw(st.sampled_from([own_mac, *macs]))), 58
+        elif kind == "na":
+            l4, nh = pkt.nd_advert(src6, dst6, target, draw(st.sampled_from([own_mac, *macs]))), 58
+        elif kind == "ra":
+            l4, nh = pkt.router_advert(src6, dst6, own_mac), 58
+        else:
+            l4, nh = pkt.icmpv6(src6, dst6, 128, 0, b"\0\x01\0\x01"), 58
+        body = pkt.ipv6(src6, dst6, nh, l4)
+    else:
+        body = b"\0" * 46
+    frame = pkt.ethernet(dst_mac, src_mac, ethertype, body, tags=tags)
+    del format_mac
+    return row, frame
