@@ -10,7 +10,7 @@ consumer of a shared service).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tenantry.compiler import CompiledPolicy, CompiledRule, PeerKind, PortFlag, Programs
 from tenantry.dataplane.ovn import names
@@ -22,7 +22,7 @@ from tenantry.dataplane.ovn.bands import (
     PlacedRule,
     place_rules,
 )
-from tenantry.dataplane.ovn.match import MatchSpec, PeerSpec, render
+from tenantry.dataplane.ovn.match import MatchSpec, PeerSpec, Unless, matches_everything, render
 from tenantry.dataplane.ovn.ports import LogicalPort, logical_ports
 from tenantry.dataplane.ovn.rows import Ref, Row
 from tenantry.model import Action, DefaultAction, Direction
@@ -75,17 +75,22 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
         lsps_of_row.setdefault(port.row, []).append(port.name)
     live = [p for p in programs.policies if p is not None]
     placed = place_rules(live)
+    rows_of: dict[int, frozenset[int]] = {}
+
+    def ports_of(policy: CompiledPolicy) -> frozenset[int]:
+        if policy.id not in rows_of:
+            rows_of[policy.id] = frozenset(programs.ports_of_policy(policy.id).tolist())
+        return rows_of[policy.id]
+
     rows: list[Row] = []
     used_sets: set[int] = set()
     for policy in live:
         if owners is not None and policy.ref.owner not in owners:
             continue
-        members = [
-            name
-            for row in programs.ports_of_policy(policy.id).tolist()
-            for name in lsps_of_row.get(row, [])
-        ]
-        acls = []
+        key = names.policy_key(policy.ref)
+        member_rows = ports_of(policy)
+        acls: list[Row] = []
+        partitions: dict[str, tuple[list[int], list[Row]]] = {}
         passes = []
         for index, rule in enumerate(policy.rules):
             place = placed[(policy.id, index)]
@@ -94,12 +99,16 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
             if rule.action is Action.PASS:
                 passes.append({"rule": index, "priority": place.priority})
                 continue
-            acls.append(_rule_acl(programs, place))
-        key = names.policy_key(policy.ref)
+            for subset, excluded in _by_exclusions(programs, place, member_rows, ports_of):
+                if subset == member_rows:
+                    acls.append(_rule_acl(programs, place, key, excluded))
+                    continue
+                part = f"{key}#{index}/{','.join(str(j) for j in excluded)}"
+                partitions[part] = (sorted(subset), [_rule_acl(programs, place, part, excluded)])
         rows.append(
             _group(
                 key,
-                members,
+                [name for row in sorted(member_rows) for name in lsps_of_row.get(row, [])],
                 acls,
                 **{
                     "tenantry-policy": str(policy.ref),
@@ -121,8 +130,44 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
                 },
             )
         )
+        rows.extend(
+            _group(
+                part,
+                [name for row in subset for name in lsps_of_row.get(row, [])],
+                part_acls,
+                **{"tenantry-partition-of": str(policy.ref)},
+            )
+            for part, (subset, part_acls) in sorted(partitions.items())
+        )
     rows.extend(_address_set_rows(programs, used_sets))
     return rows
+
+
+def _by_exclusions(
+    programs: Programs,
+    place: PlacedRule,
+    member_rows: frozenset[int],
+    ports_of: Callable[[CompiledPolicy], frozenset[int]],
+) -> list[tuple[frozenset[int], tuple[int, ...]]]:
+    """The rule's ports split by which earlier pass rules of the tier cover them.
+
+    A pass rule excludes its match only on its own ports; OVN cannot say "port not in group",
+    so each distinct combination of covering pass rules gets its own ports (and port group).
+    A combination with a pass rule that matches everything leaves the rule nothing to do.
+    """
+    groups: dict[tuple[int, ...], set[int]] = {}
+    covering = [ports_of(policy) for policy, _ in place.excluded]
+    for row in member_rows:
+        signature = tuple(j for j, rows in enumerate(covering) if row in rows)
+        groups.setdefault(signature, set()).add(row)
+    found = []
+    for signature, rows in sorted(groups.items()):
+        if any(matches_everything(_unless(programs, place.excluded[j][1])) for j in signature):
+            continue
+        found.append((frozenset(rows), signature))
+    if not member_rows:
+        found.append((member_rows, ()))
+    return found
 
 
 def _rule_metadata(
@@ -141,27 +186,43 @@ def _rule_metadata(
 
 def rule_spec(programs: Programs, policy: CompiledPolicy, rule: CompiledRule) -> MatchSpec:
     """The match of one rule on its policy's port group (without pass exclusions)."""
-    peer = PeerSpec()
-    if rule.peer.kind is PeerKind.CIDR:
-        peer = PeerSpec(cidrs=rule.peer.cidrs)
-    elif rule.peer.kind in (PeerKind.SELECTOR, PeerKind.SERVICE):
-        aset = programs.address_sets[rule.peer.address_set]
-        if aset is not None:
-            peer = PeerSpec(address_set=names.address_set_base(names.address_set_key(aset.key)))
     return MatchSpec(
         egress=rule.direction is Direction.EGRESS,
         group=names.group_name(names.policy_key(policy.ref)),
         protocol=rule.protocol,
         ports=rule.ports,
-        peer=peer,
+        peer=rule_peer(rule, programs),
     )
 
 
-def _rule_acl(programs: Programs, place: PlacedRule) -> Row:
+def _unless(programs: Programs, rule: CompiledRule) -> Unless:
+    return Unless(rule.protocol, rule.ports, rule_peer(rule, programs))
+
+
+def rule_peer(rule: CompiledRule, programs: Programs | None = None) -> PeerSpec:
+    """The peer of a rule as a match spec (address sets by name)."""
+    if rule.peer.kind is PeerKind.CIDR:
+        return PeerSpec(cidrs=rule.peer.cidrs)
+    if rule.peer.kind in (PeerKind.SELECTOR, PeerKind.SERVICE) and programs is not None:
+        aset = programs.address_sets[rule.peer.address_set]
+        if aset is not None:
+            return PeerSpec(address_set=names.address_set_base(names.address_set_key(aset.key)))
+    return PeerSpec()
+
+
+def _rule_acl(
+    programs: Programs, place: PlacedRule, group_key: str, excluded: tuple[int, ...]
+) -> Row:
     rule = place.rule
-    exclusions = tuple(rule_spec(programs, p, r) for p, r in place.excluded)
-    spec = rule_spec(programs, place.policy, rule)
-    spec = MatchSpec(spec.egress, spec.group, spec.protocol, spec.ports, spec.peer, exclusions)
+    exclusions = tuple(_unless(programs, place.excluded[j][1]) for j in excluded)
+    spec = MatchSpec(
+        egress=rule.direction is Direction.EGRESS,
+        group=names.group_name(group_key),
+        protocol=rule.protocol,
+        ports=rule.ports,
+        peer=rule_peer(rule, programs),
+        exclusions=exclusions,
+    )
     extra: dict[str, object] = {
         "name": str(rule.origin)[:_ACL_NAME_LIMIT],
         "external_ids": {"tenantry-rule": f"{place.policy.ref}#{place.index}"},
@@ -169,7 +230,7 @@ def _rule_acl(programs: Programs, place: PlacedRule) -> Row:
     if rule.log:
         extra.update(log=True, severity="info", meter=names.LOG_METER)
     return _acl(
-        f"{names.policy_key(place.policy.ref)}#{place.index}",
+        f"{group_key}#{place.index}",
         place.priority,
         spec.egress,
         render(spec),
@@ -252,7 +313,7 @@ def infrastructure_rows(programs: Programs) -> list[Row]:
                     "infra/ethertype",
                     GUARD_DROP,
                     True,
-                    f"inport == @{vif} && !(ip4 || ip6 || arp)",
+                    f"inport == @{vif} && eth.type != {{0x800, 0x86dd, 0x806}}",
                     "drop",
                 ),
                 _acl(

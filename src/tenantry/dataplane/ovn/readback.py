@@ -234,6 +234,14 @@ def _policies(
     snap: Snapshot, groups: Mapping[str, Any], set_ids: Mapping[str, int]
 ) -> list[CompiledPolicy]:
     acl_by_uuid = {row["_uuid"]: row for row in snap["ACL"]}
+    rule_acls: dict[str, dict[int, Mapping[str, Any]]] = {}
+    for group in groups.values():
+        for uuid in group["acls"]:
+            acl = acl_by_uuid[uuid]
+            origin = acl["external_ids"].get("tenantry-rule")
+            if origin is not None:
+                policy, _, index = origin.rpartition("#")
+                rule_acls.setdefault(policy, {}).setdefault(int(index), acl)
     found: list[CompiledPolicy] = []
     for name in sorted(groups):
         group = groups[name]
@@ -245,10 +253,10 @@ def _policies(
         metadata = json.loads(ids["tenantry-rules"])
         passes = {p["priority"]: p["rule"] for p in json.loads(ids["tenantry-passes"])}
         entries: list[tuple[int, CompiledRule]] = []
-        for uuid in group["acls"]:
-            acl = acl_by_uuid[uuid]
-            index = int(acl["external_ids"]["tenantry-rule"].rsplit("#", 1)[1])
-            entries.append((acl["priority"], _rule(ref, tier, acl, metadata[index], set_ids)))
+        for index, found_acl in rule_acls.get(str(ref), {}).items():
+            entries.append(
+                (found_acl["priority"], _rule(ref, tier, found_acl, metadata[index], set_ids))
+            )
         for priority, index in passes.items():
             entries.append((priority, _pass_rule(ref, tier, metadata[index], set_ids)))
         applies = json.loads(ids["tenantry-applies-to"])
