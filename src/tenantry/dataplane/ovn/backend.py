@@ -17,7 +17,10 @@ from tenantry.dataplane.ovn.nb import DEFAULT_OWNER, NorthboundClient
 from tenantry.dataplane.ovn.policies import policy_rows
 from tenantry.dataplane.ovn.readback import read_programs
 from tenantry.dataplane.ovn.rows import Change
+from tenantry.dataplane.ovn.trace import OvnTracer, microflow, to_verdict
 from tenantry.dataplane.ovn.translate import GLOBAL_OPTIONS, desired_rows
+from tenantry.dataplane.verdict import Verdict
+from tenantry.errors import BackendUnavailableError, NotFoundError
 
 __all__ = ["OvnBackend"]
 
@@ -41,6 +44,7 @@ class OvnBackend:
         self.wait = wait_for_chassis
         self.timeout = timeout
         self.last_changes: list[Change] = []
+        self.tracer: OvnTracer | None = None
         self._programs: Programs | None = None
 
     def apply(self, programs: Programs, delta: ProgramDelta | None = None) -> None:
@@ -76,7 +80,23 @@ class OvnBackend:
         """The programs the database enforces right now."""
         return read_programs(self.client, self.chassis_of_host)
 
+    def classify(self, frame: bytes, ingress: int | str) -> Verdict:
+        """OVN's verdict on a frame sent into a port, by ovn-trace (needs ``tracer``)."""
+        programs = self._programs
+        if programs is None or self.tracer is None:
+            raise BackendUnavailableError(
+                "classify needs applied programs and an ovn-trace daemon (set .tracer)"
+            )
+        row = ingress if isinstance(ingress, int) else programs.port_row(ingress)
+        if row is None:
+            raise NotFoundError(f"port {ingress} not found")
+        flow = microflow(programs, row, frame)
+        return to_verdict(programs, row, None if flow is None else self.tracer.trace(flow))
+
     def close(self) -> None:
+        if self.tracer is not None:
+            self.tracer.close()
+            self.tracer = None
         self.client.close()
 
 

@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 RARP_ALLOW = 32760
+"""Per-port allows above the guards (unspecified sources of relaxed ports)."""
 GUARD_DROP = 32700
 GUARD_ALLOW = 32600
 DEFAULT_ALLOW = 1000

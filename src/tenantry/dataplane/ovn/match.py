@@ -28,7 +28,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from tenantry.compiler import ANY_PROTOCOL
 
-__all__ = ["MatchSpec", "PeerSpec", "Unless", "matches_everything", "parse", "render"]
+__all__ = ["MatchSpec", "PeerSpec", "Unless", "matches_everything", "meets", "parse", "render"]
 
 _PROTOCOL_WORDS = {6: "tcp", 17: "udp", ANY_PROTOCOL: "ip"}
 _WORD_PROTOCOLS = {word: number for number, word in _PROTOCOL_WORDS.items()}
@@ -68,9 +68,16 @@ class MatchSpec:
     exclusions: tuple[Unless, ...] = ()
 
 
-def matches_everything(unless: Unless) -> bool:
-    """A pass rule with no protocol, port or peer condition leaves nothing to exclude around."""
-    return unless.protocol == ANY_PROTOCOL and not unless.ports and unless.peer.is_any
+def matches_everything(unless: Unless, protocol: int = ANY_PROTOCOL) -> bool:
+    """Whether the pass rule matches every packet a rule of ``protocol`` matches (apart from
+    ports and peer, which the rule may narrow further): then the rule is skipped altogether."""
+    same = unless.protocol in (ANY_PROTOCOL, protocol)
+    return same and not unless.ports and unless.peer.is_any
+
+
+def meets(unless: Unless, protocol: int) -> bool:
+    """Whether a pass rule can match packets of a rule with ``protocol`` at all."""
+    return ANY_PROTOCOL in (unless.protocol, protocol) or unless.protocol == protocol
 
 
 def render(spec: MatchSpec) -> str:
@@ -82,7 +89,7 @@ def render(spec: MatchSpec) -> str:
         terms.append(_render_ports(_word(spec.protocol), spec.ports))
     if not spec.peer.is_any:
         terms.append(_render_peer(spec.peer, field))
-    terms.extend(_render_unless(unless, field) for unless in spec.exclusions)
+    terms.extend(_render_unless(unless, field, spec.protocol) for unless in spec.exclusions)
     return " && ".join(terms)
 
 
@@ -122,11 +129,17 @@ def _families(peer: PeerSpec) -> tuple[list[str], list[str]]:
     return v4, v6
 
 
-def _render_unless(unless: Unless, field: str) -> str:
-    """``(not the protocol || not the ports || not the peer)``."""
+def _render_unless(unless: Unless, field: str, protocol: int) -> str:
+    """``(not the protocol || not the ports || not the peer)``.
+
+    ``ip.proto`` may only be tested for equality, so "another protocol" is the set of all
+    others; it is written only when the rule itself matches any protocol (a rule of another
+    single protocol never meets the pass rule, and the caller leaves that exclusion out).
+    """
     alternatives = []
-    if unless.protocol != ANY_PROTOCOL:
-        alternatives.append(f"ip.proto != {unless.protocol}")
+    if unless.protocol != ANY_PROTOCOL and protocol == ANY_PROTOCOL:
+        others = ", ".join(str(n) for n in range(256) if n != unless.protocol)
+        alternatives.append(f"ip.proto == {{{others}}}")
     if unless.ports:
         word = _word(unless.protocol)
         singles = [str(low) for low, high in unless.ports if low == high]
@@ -161,7 +174,7 @@ _PORT_SET = re.compile(r"^(tcp|udp)\.dst == \{([0-9, ]+)\}$")
 _PORT_RANGE = re.compile(r"^\((tcp|udp)\.dst >= (\d+) && (?:tcp|udp)\.dst <= (\d+)\)$")
 _SET_PEER = re.compile(r"^\(ip4\.(src|dst) == \$([A-Za-z0-9_]+)_ip4 \|\| ip6\.\1 == \$\2_ip6\)$")
 _CIDR_PEER = re.compile(r"^ip([46])\.(src|dst) == \{([0-9a-fA-F.:/, ]+)\}$")
-_NOT_PROTO = re.compile(r"^ip\.proto != (\d+)$")
+_NOT_PROTO = re.compile(r"^ip\.proto == \{([0-9, ]+)\}$")
 _NOT_PORT_SET = re.compile(r"^(tcp|udp)\.dst != \{([0-9, ]+)\}$")
 _NOT_PORT_RANGE = re.compile(r"^\((tcp|udp)\.dst < (\d+) \|\| (?:tcp|udp)\.dst > (\d+)\)$")
 _NOT_SET_PEER = re.compile(
@@ -233,8 +246,9 @@ def _parse_unless(term: str, field: str) -> Unless:
     ports: list[tuple[int, int]] = []
     peer = PeerSpec()
     for part in _split(term[1:-1], " || "):
-        if (number := _NOT_PROTO.match(part)) is not None:
-            protocol = int(number.group(1))
+        if (others := _NOT_PROTO.match(part)) is not None:
+            missing = set(range(256)) - {int(n) for n in others.group(1).split(", ")}
+            protocol = missing.pop() if len(missing) == 1 else ANY_PROTOCOL
         elif (named := _NOT_SET_PEER.match(part)) is not None and named.group(1) == field:
             peer = PeerSpec(address_set=named.group(2))
         elif part.startswith(("(ip4", "(ip6")):

@@ -22,9 +22,17 @@ from tenantry.dataplane.ovn.bands import (
     PlacedRule,
     place_rules,
 )
-from tenantry.dataplane.ovn.match import MatchSpec, PeerSpec, Unless, matches_everything, render
+from tenantry.dataplane.ovn.match import (
+    MatchSpec,
+    PeerSpec,
+    Unless,
+    matches_everything,
+    meets,
+    render,
+)
 from tenantry.dataplane.ovn.ports import LogicalPort, logical_ports
 from tenantry.dataplane.ovn.rows import Ref, Row
+from tenantry.dataplane.ovn.switches import RELAXED_FLAGS
 from tenantry.model import Action, DefaultAction, Direction
 
 __all__ = ["EXEMPT_ICMP6_TYPES", "LOG_RATE", "infrastructure_rows", "policy_rows"]
@@ -161,10 +169,13 @@ def _by_exclusions(
         signature = tuple(j for j, rows in enumerate(covering) if row in rows)
         groups.setdefault(signature, set()).add(row)
     found = []
+    protocol = place.rule.protocol
     for signature, rows in sorted(groups.items()):
-        if any(matches_everything(_unless(programs, place.excluded[j][1])) for j in signature):
+        unless = [_unless(programs, place.excluded[j][1]) for j in signature]
+        if any(matches_everything(u, protocol) for u in unless):
             continue
-        found.append((frozenset(rows), signature))
+        relevant = tuple(j for j, u in zip(signature, unless, strict=True) if meets(u, protocol))
+        found.append((frozenset(rows), relevant))
     if not member_rows:
         found.append((member_rows, ()))
     return found
@@ -310,19 +321,12 @@ def infrastructure_rows(programs: Programs) -> list[Row]:
             vifs,
             [
                 _acl(
-                    "infra/ethertype",
-                    GUARD_DROP,
-                    True,
-                    f"inport == @{vif} && eth.type != {{0x800, 0x86dd, 0x806}}",
-                    "drop",
-                ),
-                _acl(
                     "infra/exempt-out", GUARD_ALLOW, True, f"inport == @{vif} && {exempt}", "allow"
                 ),
                 _acl(
                     "infra/exempt-in", GUARD_ALLOW, False, f"outport == @{vif} && {exempt}", "allow"
                 ),
-                *_rarp_acls(programs, ports),
+                *_relaxed_port_acls(programs, ports),
             ],
         ),
         _group(
@@ -383,11 +387,14 @@ def infrastructure_rows(programs: Programs) -> list[Row]:
             "infra/service-consumers",
             having(PortFlag.SERVICE_CONSUMER),
             [
+                # eth.src, not just inport: an ARP reply that OVN's responder sends back to a
+                # consumer on a provider's behalf comes "from" the consumer itself.
                 _acl(
                     "infra/service-isolation",
                     GUARD_DROP,
                     False,
-                    f"outport == @{consumers} && inport == @{consumers} && !flags.loopback",
+                    f"outport == @{consumers} && inport == @{consumers} && "
+                    f"eth.src == {{{_consumer_macs(programs, ports)}}}",
                     "drop",
                 ),
             ],
@@ -399,19 +406,71 @@ def infrastructure_rows(programs: Programs) -> list[Row]:
     return rows
 
 
-def _rarp_acls(programs: Programs, ports: list[LogicalPort]) -> list[Row]:
-    # RARP passes port security on the Ethernet source alone; only a port's own MAC may be
-    # announced (a VM migration announces itself this way).
-    return [
-        _acl(
-            f"infra/rarp/{port.name}",
-            RARP_ALLOW,
-            True,
-            f'inport == "{port.name}" && rarp && arp.sha == {programs.port_mac(port.row)}',
-            "allow",
+def _consumer_macs(programs: Programs, ports: list[LogicalPort]) -> str:
+    macs = {
+        programs.port_mac(p.row)
+        for p in ports
+        if int(programs.ports.flags[p.row]) & PortFlag.SERVICE_CONSUMER
+    }
+    return ", ".join(sorted(macs)) or "00:00:00:00:00:00"
+
+
+def _relaxed_port_acls(programs: Programs, ports: list[LogicalPort]) -> list[Row]:
+    """Port security, as ACLs, for ports whose port group relaxes it (port_security is empty).
+
+    Forged transmits lets any unicast source MAC through, MAC changes lets ARP carry another
+    MAC; locked addresses stay locked either way. OVN exempts ND (with hop limit 255) from
+    ACLs on switches with stateful ACLs, so ND from such a port is not checked here.
+    """
+    found: list[Row] = []
+    for port in ports:
+        flags = int(programs.ports.flags[port.row])
+        if not flags & RELAXED_FLAGS:
+            continue
+        mac = programs.port_mac(port.row)
+        addresses = programs.ports.addresses(port.row)
+        v4 = ", ".join([str(a) for a in addresses if a.version == 4] + ["0.0.0.0"])  # noqa: S104
+        v6 = ", ".join(
+            [str(a) for a in addresses if a.version == 6]
+            + [str(programs.ports.link_local(port.row)), "::"]
         )
-        for port in ports
-    ]
+        me = f'inport == "{port.name}"'
+        checks = {
+            "ipv4-source": f"{me} && ip4 && ip4.src != {{{v4}}}",
+            "ipv4-unspecified": f"{me} && ip4.src == 0.0.0.0",
+            "ipv6-source": f"{me} && ip6 && ip6.src != {{{v6}}}",
+            "ipv6-unspecified": f"{me} && ip6.src == ::",
+            "arp-address": f"{me} && arp && arp.spa != {{{v4}}}",
+        }
+        # The unspecified source is fine for DHCP clients and for DAD/RS/MLD: those are
+        # allowed above the drops (ip.proto and icmp6.type only take equality).
+        found.append(
+            _acl(
+                f"infra/relaxed/{port.name}/dhcp-client",
+                RARP_ALLOW,
+                True,
+                f"{me} && ip4.src == 0.0.0.0 && udp.src == 68 && udp.dst == 67",
+                "allow",
+            )
+        )
+        found.append(
+            _acl(
+                f"infra/relaxed/{port.name}/unspecified-v6",
+                RARP_ALLOW,
+                True,
+                f"{me} && ip6.src == :: && icmp6.type == {{133, 135, 143}}",
+                "allow",
+            )
+        )
+        if not flags & PortFlag.FORGED_TRANSMITS:
+            checks["source-mac"] = f"{me} && eth.src != {mac}"
+        if not flags & PortFlag.MAC_CHANGES:
+            checks["arp-mac"] = f"{me} && arp && arp.sha != {mac}"
+        found.extend(
+            _acl(f"infra/relaxed/{port.name}/{name}", GUARD_DROP, True, match, "drop")
+            for name, match in sorted(checks.items())
+        )
+    return found
 
 
 def _segment_groups(programs: Programs, ports: list[LogicalPort]) -> list[Row]:

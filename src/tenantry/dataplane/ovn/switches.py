@@ -118,8 +118,13 @@ def _after_lb_acl(switch_key: str) -> Row:
     )
 
 
-def _addresses(programs: Programs, row: int) -> str:
-    locked = " ".join(str(a) for a in programs.ports.addresses(row))
+def _addresses(programs: Programs, row: int, segment: int | None = None) -> str:
+    """``MAC addr...``; for a trunk child only the addresses its VLAN's subnets hold."""
+    found = programs.ports.addresses(row)
+    owner = programs.segments[segment] if segment is not None else None
+    if owner is not None:
+        found = tuple(a for a in found if any(a in subnet for subnet in owner.subnets))
+    locked = " ".join(str(a) for a in found)
     return f"{programs.port_mac(row)} {locked}".strip()
 
 
@@ -152,7 +157,7 @@ def _vif_row(
     programs: Programs, port: LogicalPort, chassis_of_host: Mapping[str, str] | None
 ) -> Row:
     table = programs.ports
-    addresses = _addresses(programs, port.row)
+    addresses = _addresses(programs, port.row, port.segment if port.parent else None)
     relaxed = bool(int(table.flags[port.row]) & RELAXED_FLAGS)
     columns: dict[str, object] = {
         "addresses": [addresses],
