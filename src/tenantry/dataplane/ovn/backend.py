@@ -69,6 +69,8 @@ class OvnBackend:
         self.last_changes = changes
         if changes and self.wait:
             self.client.wait_for_chassis(self.timeout)
+        if self.tracer is not None:
+            self.tracer.settle()
 
     def drift(self, programs: Programs) -> list[Change]:
         """What differs between the programs and the database, without changing anything."""

@@ -73,9 +73,14 @@ class PortColumns:
         ids = port["external_ids"]
         lsps = {port["name"], *(child["name"] for child in children)}
         own = (port["port_security"] or port["addresses"] or ["00:00:00:00:00:00"])[0].split()
-        source = children[0] if children else port
-        entry = (source["port_security"] or source["addresses"] or [""])[0].split()
-        addresses = [ip_address(a) for a in entry[1:]]
+        enforced: list[str] = []
+        for source in children or [port]:
+            entry = (source["port_security"] or source["addresses"] or [""])[0].split()
+            enforced.extend(a for a in entry[1:] if a not in enforced)
+        if children:
+            order = ids.get("tenantry-addresses", "").split()
+            enforced.sort(key=lambda a: order.index(a) if a in order else len(order))
+        addresses = [ip_address(a) for a in enforced]
         flags = int(ids.get("tenantry-flags", "0"))
         flags = self._enforced_flags(flags, lsps, guard)
         owner = ids.get("tenantry-tenant", PROVIDER)

@@ -195,7 +195,14 @@ def _trunk_switch(
             "addresses": [mac],
             "port_security": [mac],
             "options": _chassis_option(programs, parent.row, chassis_of_host),
-            "external_ids": {**port_metadata(programs, parent.row), "tenantry-port": parent.name},
+            "external_ids": {
+                **port_metadata(programs, parent.row),
+                "tenantry-port": parent.name,
+                # the order of the locked addresses, which the children split by VLAN
+                "tenantry-addresses": " ".join(
+                    str(a) for a in programs.ports.addresses(parent.row)
+                ),
+            },
         },
     )
     return Row(

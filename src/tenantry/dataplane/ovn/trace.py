@@ -5,16 +5,19 @@ logical port it enters: the vNIC's port, or for a VGT trunk the child port of it
 strips the tag; a VLAN outside the trunk has no port at all and never enters a pipeline). The
 trace's outputs to guest-facing ports are the egress ports; an output back to the ingress port
 is a reply (ARP responder, router). ``ovn-trace`` runs as a daemon (``--detach``) and is asked
-over its control socket, which costs well under a millisecond per frame; in that mode it
-assumes connection state ``est`` (ACLs are evaluated the same way as for a new connection).
+over its control socket, which costs a few milliseconds per frame; it reads the database once
+when it starts (``settle`` restarts it after a change), and assumes connection state ``est``
+(ACLs are evaluated the same way as for a new connection; a test checks this).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
+from typing import Any
 
 import ovs.unixctl.client
 
@@ -145,9 +148,15 @@ def parse_trace(text: str) -> TraceResult:
         found = _STAGE.match(line)
         if found is not None:
             stage, priority = found.group(1), int(found.group(2))
-        elif line.strip() == "drop;" and dropped_at is None:
+        elif _is_drop(line) and dropped_at is None:
             dropped_at = stage
     return TraceResult(outputs, dropped_at, priority if dropped_at else None, text)
+
+
+def _is_drop(line: str) -> bool:
+    # A denied packet of a tracked connection is marked blocked and goes no further.
+    text = line.strip()
+    return text == "drop;" or text.startswith("ct_commit { ct_mark.blocked = 1; }")
 
 
 class OvnTracer:
@@ -161,6 +170,10 @@ class OvnTracer:
             rundir / "trace.log",
         )
         self._socket = rundir / "trace.ctl"
+        self._client: Any = None
+        self._connect()
+
+    def _connect(self) -> None:
         if self._daemon.pid() is None:
             self._daemon.start()
         error, client = ovs.unixctl.client.UnixctlClient.create(str(self._socket))
@@ -169,6 +182,12 @@ class OvnTracer:
                 f"cannot reach ovn-trace at {self._socket} (errno {error})"
             )
         self._client = client
+
+    def settle(self) -> None:
+        """Re-read the Southbound database: the daemon reads it once, when it starts."""
+        self._client.close()
+        self._daemon.stop()
+        self._connect()
 
     def trace(self, flow: str) -> TraceResult:
         error, failure, result = self._client.transact("trace", [flow])
@@ -246,7 +265,7 @@ def _dropping_block(text: str, stage: str) -> str:
     """The stage line (with its match) of the last ``stage`` entry before the drop."""
     lines = text.splitlines()
     for index, line in enumerate(lines):
-        if line.strip() == "drop;":
+        if _is_drop(line):
             for back in range(index, -1, -1):
                 if stage in lines[back]:
                     return lines[back]
