@@ -25,7 +25,7 @@ this tier".
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from tenantry.compiler import CompiledPolicy, CompiledRule
@@ -40,6 +40,8 @@ __all__ = [
     "RARP_ALLOW",
     "TIER_BANDS",
     "PlacedRule",
+    "Scopes",
+    "default_scopes",
     "place_rules",
     "tier_of_priority",
 ]
@@ -68,22 +70,36 @@ class PlacedRule:
     rule: CompiledRule
     priority: int
     excluded: tuple[tuple[CompiledPolicy, CompiledRule], ...]
+    scope: str = ""
+    """For the tenant band: whose ports these priorities are for ("" for the global bands)."""
 
 
-def _group_of(policy: CompiledPolicy) -> tuple[str, str]:
-    """Policies whose rules share one band: provider and baseline tiers are global."""
+Scopes = Callable[[CompiledPolicy], Iterable[str]]
+
+
+def default_scopes(policy: CompiledPolicy) -> tuple[str, ...]:
+    """Provider and baseline tiers are global; a tenant's own tiers are its own."""
     if policy.tier in (Tier.PROVIDER, Tier.BASELINE):
-        return (str(policy.tier), "")
-    return ("tenant", policy.ref.owner)
+        return ("",)
+    return (policy.ref.owner,)
 
 
-def place_rules(policies: Iterable[CompiledPolicy]) -> dict[tuple[int, int], PlacedRule]:
-    """Priorities and pass exclusions of every rule, keyed by (policy id, rule index)."""
+def place_rules(
+    policies: Iterable[CompiledPolicy], scopes: Scopes = default_scopes
+) -> dict[tuple[int, int, str], PlacedRule]:
+    """Priorities and pass exclusions of every rule, keyed by (policy id, rule index, scope).
+
+    The tenant band is shared per owner of the ports: a provider policy in the tenant or
+    application tier is placed once in each tenant's ordering (``scopes`` says whose ports it
+    covers), and written as one set of ACLs per tenant.
+    """
     groups: dict[tuple[str, str], list[CompiledPolicy]] = defaultdict(list)
     for policy in policies:
-        groups[_group_of(policy)].append(policy)
-    placed: dict[tuple[int, int], PlacedRule] = {}
-    for members in groups.values():
+        band = str(policy.tier) if policy.tier in (Tier.PROVIDER, Tier.BASELINE) else "tenant"
+        for scope in scopes(policy):
+            groups[(band, scope)].append(policy)
+    placed: dict[tuple[int, int, str], PlacedRule] = {}
+    for (_, scope), members in groups.items():
         members.sort(key=lambda p: p.sort_key)
         bottom, top = TIER_BANDS[members[0].tier]
         priority = top
@@ -105,7 +121,9 @@ def place_rules(policies: Iterable[CompiledPolicy]) -> dict[tuple[int, int], Pla
                         ]
                     )
                 seen = passes[(policy.tier, rule.direction)]
-                placed[(policy.id, index)] = PlacedRule(policy, index, rule, priority, tuple(seen))
+                placed[(policy.id, index, scope)] = PlacedRule(
+                    policy, index, rule, priority, tuple(seen), scope
+                )
                 if rule.action is Action.PASS:
                     seen.append((policy, rule))
                 priority -= 1

@@ -152,6 +152,8 @@ def _render_unless(unless: Unless, field: str, protocol: int) -> str:
         alternatives.append(outside[0] if len(outside) == 1 else "(" + " && ".join(outside) + ")")
     if not unless.peer.is_any:
         alternatives.append(_render_not_peer(unless.peer, field))
+    if not alternatives:
+        raise ValueError("an exclusion that covers the whole rule: skip the rule instead")
     return "(" + " || ".join(alternatives) + ")"
 
 
@@ -196,8 +198,8 @@ def parse(text: str) -> MatchSpec:
     peer = PeerSpec()
     exclusions: list[Unless] = []
     for term in terms[2:]:
-        if "!=" in term or " < " in term:
-            exclusions.append(_parse_unless(term, field))
+        if "!=" in term or " < " in term or term.startswith("(ip.proto == {"):
+            exclusions.append(_parse_unless(term, field, protocol))
         elif (found := _parse_ports(term)) is not None:
             ports = found
         else:
@@ -239,10 +241,12 @@ def _parse_peer(term: str, field: str) -> PeerSpec:
     return PeerSpec(cidrs=tuple(cidrs))
 
 
-def _parse_unless(term: str, field: str) -> Unless:
+def _parse_unless(term: str, field: str, rule_protocol: int) -> Unless:
+    """An exclusion; its protocol is the rule's own when the rule names one (then it is not
+    written, and any other protocol could not meet the rule)."""
     if not (term.startswith("(") and term.endswith(")")):
         raise ValueError(f"not an exclusion: {term[:200]!r}")
-    protocol = ANY_PROTOCOL
+    protocol = rule_protocol
     ports: list[tuple[int, int]] = []
     peer = PeerSpec()
     for part in _split(term[1:-1], " || "):
@@ -255,6 +259,9 @@ def _parse_unless(term: str, field: str) -> Unless:
             peer = _parse_not_cidrs(part, field)
         else:
             ports.extend(_parse_not_ports(part))
+            if protocol == ANY_PROTOCOL:
+                # Ports imply their protocol (the rule's own, so it was not written).
+                protocol = _WORD_PROTOCOLS[part.lstrip("(").split(".", 1)[0]]
     return Unless(protocol, tuple(sorted(ports)), peer)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from tenantry.compiler import CompiledPolicy, CompiledRule, PeerKind, PortFlag, Programs
 from tenantry.dataplane.ovn import names
 from tenantry.dataplane.ovn.bands import (
+    default_scopes,
     DEFAULT_ALLOW,
     GUARD_ALLOW,
     GUARD_DROP,
@@ -33,7 +34,7 @@ from tenantry.dataplane.ovn.match import (
 from tenantry.dataplane.ovn.ports import LogicalPort, logical_ports
 from tenantry.dataplane.ovn.rows import Ref, Row
 from tenantry.dataplane.ovn.switches import RELAXED_FLAGS
-from tenantry.model import Action, DefaultAction, Direction
+from tenantry.model import PROVIDER, Action, DefaultAction, Direction, Tier
 
 __all__ = ["EXEMPT_ICMP6_TYPES", "LOG_RATE", "infrastructure_rows", "policy_rows"]
 
@@ -82,13 +83,23 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
     for port in ports:
         lsps_of_row.setdefault(port.row, []).append(port.name)
     live = [p for p in programs.policies if p is not None]
-    placed = place_rules(live)
     rows_of: dict[int, frozenset[int]] = {}
 
     def ports_of(policy: CompiledPolicy) -> frozenset[int]:
         if policy.id not in rows_of:
             rows_of[policy.id] = frozenset(programs.ports_of_policy(policy.id).tolist())
         return rows_of[policy.id]
+
+    def scope_rows(policy: CompiledPolicy) -> dict[str, frozenset[int]]:
+        """The policy's ports by the scope its priorities are placed in (see bands)."""
+        if policy.tier in (Tier.PROVIDER, Tier.BASELINE) or policy.ref.owner != PROVIDER:
+            return {default_scopes(policy)[0]: ports_of(policy)}
+        by_owner: dict[str, set[int]] = {}
+        for row in ports_of(policy):
+            by_owner.setdefault(programs.owner_of(row), set()).add(row)
+        return {owner: frozenset(rows) for owner, rows in by_owner.items()}
+
+    placed = place_rules(live, lambda policy: scope_rows(policy).keys())
 
     rows: list[Row] = []
     used_sets: set[int] = set()
@@ -100,19 +111,23 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
         acls: list[Row] = []
         partitions: dict[str, tuple[list[int], list[Row]]] = {}
         passes = []
-        for index, rule in enumerate(policy.rules):
-            place = placed[(policy.id, index)]
-            if rule.peer.address_set >= 0:
-                used_sets.add(rule.peer.address_set)
-            if rule.action is Action.PASS:
-                passes.append({"rule": index, "priority": place.priority})
-                continue
-            for subset, excluded in _by_exclusions(programs, place, member_rows, ports_of):
-                if subset == member_rows:
-                    acls.append(_rule_acl(programs, place, key, excluded))
+        for scope, scoped in sorted(scope_rows(policy).items()):
+            for index, rule in enumerate(policy.rules):
+                place = placed[(policy.id, index, scope)]
+                if rule.peer.address_set >= 0:
+                    used_sets.add(rule.peer.address_set)
+                if rule.action is Action.PASS:
+                    passes.append({"rule": index, "priority": place.priority, "scope": scope})
                     continue
-                part = f"{key}#{index}/{','.join(str(j) for j in excluded)}"
-                partitions[part] = (sorted(subset), [_rule_acl(programs, place, part, excluded)])
+                for subset, excluded in _by_exclusions(programs, place, scoped, ports_of):
+                    if subset == member_rows:
+                        acls.append(_rule_acl(programs, place, key, excluded))
+                        continue
+                    part = f"{key}#{index}@{scope}/{','.join(str(j) for j in excluded)}"
+                    partitions[part] = (
+                        sorted(subset),
+                        [_rule_acl(programs, place, part, excluded)],
+                    )
         rows.append(
             _group(
                 key,
@@ -236,7 +251,10 @@ def _rule_acl(
     )
     extra: dict[str, object] = {
         "name": str(rule.origin)[:_ACL_NAME_LIMIT],
-        "external_ids": {"tenantry-rule": f"{place.policy.ref}#{place.index}"},
+        "external_ids": {
+            "tenantry-rule": f"{place.policy.ref}#{place.index}",
+            "tenantry-scope": place.scope,
+        },
     }
     if rule.log:
         extra.update(log=True, severity="info", meter=names.LOG_METER)

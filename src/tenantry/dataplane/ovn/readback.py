@@ -234,14 +234,18 @@ def _policies(
     snap: Snapshot, groups: Mapping[str, Any], set_ids: Mapping[str, int]
 ) -> list[CompiledPolicy]:
     acl_by_uuid = {row["_uuid"]: row for row in snap["ACL"]}
-    rule_acls: dict[str, dict[int, Mapping[str, Any]]] = {}
+    # A provider policy in a tenant tier is written once per tenant ("scope"), each with its
+    # own priorities; read one scope of it (the same rules, in the same order).
+    rule_acls: dict[str, dict[str, dict[int, Mapping[str, Any]]]] = {}
     for group in groups.values():
         for uuid in group["acls"]:
             acl = acl_by_uuid[uuid]
             origin = acl["external_ids"].get("tenantry-rule")
             if origin is not None:
                 policy, _, index = origin.rpartition("#")
-                rule_acls.setdefault(policy, {}).setdefault(int(index), acl)
+                scope = acl["external_ids"].get("tenantry-scope", "")
+                by_scope = rule_acls.setdefault(policy, {}).setdefault(scope, {})
+                by_scope.setdefault(int(index), acl)
     found: list[CompiledPolicy] = []
     for name in sorted(groups):
         group = groups[name]
@@ -251,9 +255,12 @@ def _policies(
         ref = Ref.parse(ids["tenantry-policy"])
         tier = Tier(ids["tenantry-tier"])
         metadata = json.loads(ids["tenantry-rules"])
-        passes = {p["priority"]: p["rule"] for p in json.loads(ids["tenantry-passes"])}
+        scopes = rule_acls.get(str(ref), {})
+        recorded = json.loads(ids["tenantry-passes"])
+        scope = min(scopes) if scopes else min((p["scope"] for p in recorded), default="")
+        passes = {p["priority"]: p["rule"] for p in recorded if p["scope"] == scope}
         entries: list[tuple[int, CompiledRule]] = []
-        for index, found_acl in rule_acls.get(str(ref), {}).items():
+        for index, found_acl in scopes.get(scope, {}).items():
             entries.append(
                 (found_acl["priority"], _rule(ref, tier, found_acl, metadata[index], set_ids))
             )
