@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from tenantry.compiler import CompiledPolicy, CompiledRule, PeerKind, PortFlag, Programs
 from tenantry.dataplane.ovn import names
 from tenantry.dataplane.ovn.bands import (
-    default_scopes,
     DEFAULT_ALLOW,
     GUARD_ALLOW,
     GUARD_DROP,
     RARP_ALLOW,
     PlacedRule,
+    default_scopes,
     place_rules,
 )
 from tenantry.dataplane.ovn.match import (

@@ -13,7 +13,6 @@ when it starts (``settle`` restarts it after a change), and assumes connection s
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
