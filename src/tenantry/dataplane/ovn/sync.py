@@ -130,12 +130,19 @@ class Sync:
         schema = self.idl.tables[desired.table].columns
         for name, column in schema.items():
             if name in desired.children:
-                setattr(row, name, [self._insert(child) for child in desired.children[name]])
+                setattr(row, name, [self._place(child) for child in desired.children[name]])
                 continue
             value = self._desired_value(desired, name, column)
             if value != canonical(_kind(column), None) or _kind(column) is ColumnKind.SCALAR:
                 setattr(row, name, self._to_idl(_kind(column), value))
         return row
+
+    def _place(self, desired: Row) -> Any:
+        """A child of a new row: adopted if a row of that name is already ours, else new."""
+        if desired.table in NAMED_TABLES and (found := self._find(desired.table, desired.key)):
+            self._update(desired, found)
+            return found
+        return self._insert(desired)
 
     def _update(self, desired: Row, actual: Any) -> None:
         schema = self.idl.tables[desired.table].columns
@@ -170,8 +177,16 @@ class Sync:
             self._update(wanted.pop(key), child)
             kept.append(child)
         for key in sorted(wanted):
-            self.changes.append(Change(ChangeKind.CREATE, child_table, key))
             changed = True
+            # A named row may exist under another parent (a port moved between switches):
+            # it is adopted, not inserted twice; a foreign row of that name is refused.
+            elsewhere = self._find(child_table, key) if child_table in NAMED_TABLES else None
+            if elsewhere is not None:
+                self.changes.append(Change(ChangeKind.UPDATE, child_table, key, "parent"))
+                self._update(wanted[key], elsewhere)
+                kept.append(elsewhere)
+                continue
+            self.changes.append(Change(ChangeKind.CREATE, child_table, key))
             if self.txn is not None:
                 kept.append(self._insert(wanted[key]))
         if changed and self.txn is not None:
