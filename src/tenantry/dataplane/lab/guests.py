@@ -46,6 +46,7 @@ class GuestRecord:
     chassis: str
     nics: list[NicRecord] = field(default_factory=list)
     cgroups: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def nic(self, ifname: str) -> NicRecord:
         for nic in self.nics:
@@ -109,6 +110,14 @@ class Lab:
             self._save()
             namespaces.create_veth(hypervisor.netns, host_dev, name, ifname)
             namespaces.configure_guest_nic(name, ifname, nic.mac, nic.addresses, nic.gateways)
+            for vlan in nic.vlans:
+                try:
+                    namespaces.add_vlan(name, ifname, vlan.vlan, vlan.addresses, vlan.gateways)
+                except BackendUnavailableError as exc:
+                    # Kernels without 802.1Q (some microVMs) cannot make the subinterface;
+                    # the guest still sends tagged frames through raw sockets.
+                    record.notes.append(str(exc))
+                    self._save()
 
     def _plug(self, hypervisors: Mapping[str, Hypervisor]) -> None:
         for chassis, hypervisor in hypervisors.items():

@@ -18,13 +18,16 @@ from pyroute2.ethtool import Ethtool
 from tenantry.errors import BackendUnavailableError
 
 __all__ = [
+    "add_vlan",
     "configure_guest_nic",
     "create_namespace",
     "create_veth",
     "delete_link",
     "delete_namespace",
     "inside",
+    "ipv6_routes",
     "namespace_exists",
+    "neighbour_table",
 ]
 
 _OFFLOADS = ("tx-checksum-ip-generic", "tx-checksum-ipv4", "tx-checksum-ipv6")
@@ -109,6 +112,30 @@ def configure_guest_nic(
         ) from exc
 
 
+def add_vlan(
+    guest_netns: str, parent: str, vlan: int, addresses: tuple[str, ...], gateways: tuple[str, ...]
+) -> str:
+    """A VLAN subinterface ``<parent>.<vlan>`` (the guest tags its own frames); its name."""
+    name = f"{parent}.{vlan}"[:15]
+    try:
+        with NetNS(guest_netns) as ns:
+            parent_index = ns.link_lookup(ifname=parent)[0]
+            ns.link("add", ifname=name, kind="vlan", link=parent_index, vlan_id=vlan)
+            index = ns.link_lookup(ifname=name)[0]
+            ns.link("set", index=index, state="up")
+            for address in addresses:
+                iface = ipaddress.ip_interface(address)
+                ns.addr(
+                    "add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen
+                )
+            for gateway in gateways:
+                family_default = "default" if ipaddress.ip_address(gateway).version == 4 else "::/0"
+                ns.route("replace", dst=family_default, gateway=gateway, oif=index)
+    except (OSError, NetlinkError, IndexError) as exc:
+        raise BackendUnavailableError(f"cannot add VLAN {vlan} on {parent}: {exc}") from exc
+    return name
+
+
 def delete_link(netns_name: str | None, dev: str) -> None:
     """Delete a link (a veth deletes its peer too); a missing one is fine."""
     if netns_name is not None and not namespace_exists(netns_name):
@@ -133,3 +160,32 @@ def _checksum_offload_off(netns_name: str | None, dev: str) -> None:
             if name in features.features:
                 features.features[name].enable = False
         tool.set_features(dev, features)
+
+
+def neighbour_table(netns: str) -> dict[str, str]:
+    """A guest's neighbour cache: IP address → MAC (what ARP/ND poisoning would change)."""
+    found: dict[str, str] = {}
+    try:
+        with NetNS(netns) as ns:
+            for entry in ns.get_neighbours():
+                address = entry.get_attr("NDA_DST")
+                mac = entry.get_attr("NDA_LLADDR")
+                if address and mac:
+                    found[str(address)] = str(mac)
+    except (OSError, NetlinkError) as exc:
+        raise BackendUnavailableError(f"cannot read neighbours in {netns}: {exc}") from exc
+    return found
+
+
+def ipv6_routes(netns: str) -> list[str]:
+    """A guest's IPv6 routes, as text (what a rogue router advertisement would add)."""
+    try:
+        with NetNS(netns) as ns:
+            return sorted(
+                f"{route.get_attr('RTA_DST') or 'default'}/{route['dst_len']} via "
+                f"{route.get_attr('RTA_GATEWAY') or '-'}"
+                for route in ns.get_routes(family=10)
+                if route["table"] == 254
+            )
+    except (OSError, NetlinkError) as exc:
+        raise BackendUnavailableError(f"cannot read routes in {netns}: {exc}") from exc

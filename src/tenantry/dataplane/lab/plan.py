@@ -13,9 +13,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["GuestPlan", "Hypervisor", "LabPlan", "NicPlan", "host_device_name", "slug"]
+__all__ = [
+    "GuestPlan",
+    "Hypervisor",
+    "LabPlan",
+    "NicPlan",
+    "VlanPlan",
+    "host_device_name",
+    "slug",
+]
 
 _IFNAMSIZ = 15
+
+
+@dataclass(frozen=True)
+class VlanPlan:
+    """A VLAN the guest tags itself on a trunk vNIC (a subinterface ``<nic>.<vlan>``)."""
+
+    vlan: int
+    addresses: tuple[str, ...] = ()
+    gateways: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -23,6 +40,7 @@ class NicPlan:
     """One vNIC: its name inside the guest, OVN port (``iface-id``), MAC and addresses.
 
     ``addresses`` are ``ip/prefix``; ``gateways`` become default routes (one per family).
+    A trunk vNIC has no addresses of its own but ``vlans``.
     """
 
     ifname: str
@@ -30,6 +48,7 @@ class NicPlan:
     mac: str
     addresses: tuple[str, ...] = ()
     gateways: tuple[str, ...] = ()
+    vlans: tuple[VlanPlan, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,17 @@ from typing import Any
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.schema.open_vswitch import impl_idl
 
+from tenantry.dataplane.ovn.daemons import run_tool
 from tenantry.dataplane.ovn.deployment import OvnDeployment
 from tenantry.errors import BackendUnavailableError
 
-__all__ = ["INTEGRATION_BRIDGE", "ChassisPorts"]
+__all__ = [
+    "GUARD_COOKIE",
+    "INTEGRATION_BRIDGE",
+    "ChassisPorts",
+    "guard_flows",
+    "install_router_advertisement_guard",
+]
 
 INTEGRATION_BRIDGE = "br-int"
 
@@ -84,3 +91,54 @@ class ChassisPorts:
         if self._api is not None:
             self._api.ovsdb_connection.stop(timeout=5)
             self._api = None
+
+
+GUARD_COOKIE = 0x7E7A0001
+"""OpenFlow cookie of tenantry's router-advertisement guard flows on ``br-int``."""
+_GUARD_PRIORITY = 200
+
+
+def guard_flows(ofports: list[int]) -> list[str]:
+    """Table-0 drops for router advertisements and redirects (and later ICMPv6 fragments,
+    which could carry them) from these guest ports.
+
+    OVN 23.03 exempts neighbour discovery with hop limit 255 from ACLs on every switch with
+    stateful ACLs, so no ACL can stop a guest's router advertisement; these flows run before
+    OVN's own ingress flows for the port. ovn-controller does not remove flows it did not
+    install, but ovs-vswitchd forgets all flows when it restarts: install them again then.
+    """
+    flows = []
+    for port in sorted(ofports):
+        head = f"cookie={GUARD_COOKIE:#x},table=0,priority={_GUARD_PRIORITY},in_port={port}"
+        flows.append(f"{head},icmp6,icmp_type=134,actions=drop")
+        flows.append(f"{head},icmp6,icmp_type=137,actions=drop")
+        flows.append(f"{head},ipv6,nw_frag=later,nw_proto=58,actions=drop")
+    return flows
+
+
+def install_router_advertisement_guard(
+    deployment: OvnDeployment, chassis: str, iface_ids: set[str]
+) -> int:
+    """Install the guard on a chassis for the plugged ports whose ``iface-id`` is listed; the
+    number of flows now present."""
+    ports = ChassisPorts(deployment, chassis)
+    try:
+        api = ports._connect()
+        with api.ovsdb_connection.lock:
+            ofports = [
+                port
+                for row in api.idl.tables["Interface"].rows.values()
+                if row.external_ids.get("iface-id") in iface_ids
+                for port in row.ofport
+                if port > 0
+            ]
+    finally:
+        ports.close()
+    env = deployment.chassis_env(chassis)
+    bridge = str(deployment.chassis_dir(chassis) / f"{INTEGRATION_BRIDGE}.mgmt")
+    run_tool(["ovs-ofctl", "del-flows", bridge, f"cookie={GUARD_COOKIE:#x}/-1"], env=env)
+    flows = guard_flows(ofports)
+    if flows:
+        run_tool(["ovs-ofctl", "add-flows", bridge, "-"], env=env, stdin="\n".join(flows) + "\n")
+    dump = run_tool(["ovs-ofctl", "dump-flows", bridge, f"cookie={GUARD_COOKIE:#x}/-1"], env=env)
+    return sum(1 for line in dump.splitlines() if "cookie=" in line)

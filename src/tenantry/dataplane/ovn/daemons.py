@@ -30,6 +30,7 @@ def run_tool(
     netns: str | None = None,
     timeout: float = _TOOL_TIMEOUT,
     check: bool = True,
+    stdin: str | None = None,
 ) -> str:
     """Run an OVS/OVN command-line tool (optionally inside a network namespace); its stdout."""
     full = [*_netns_prefix(netns), *argv]
@@ -41,6 +42,7 @@ def run_tool(
             text=True,
             timeout=timeout,
             check=False,
+            input=stdin,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BackendUnavailableError(f"{argv[0]}: could not run ({exc})") from exc

@@ -15,6 +15,7 @@ The layout is written to ``deployment.json`` so that another process (``tenantry
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -364,6 +365,11 @@ class OvnDeployment:
 
     def _configure_chassis(self, chassis: ChassisConfig) -> None:
         mappings = ",".join(f"{net}:{bridge}" for net, bridge in chassis.bridge_mappings.items())
+        # Routed packets leave a VLAN switch with this chassis' own MAC, not the router's,
+        # so the physical network never sees one router MAC behind several hypervisors.
+        digest = hashlib.sha256(chassis.name.encode()).digest()
+        chassis_mac = "0e:" + ":".join(f"{b:02x}" for b in digest[:5])
+        mac_mappings = ",".join(f"{net}:{chassis_mac}" for net in chassis.physical_networks)
         argv = [
             "ovs-vsctl",
             f"--db={self.ovs_remote(chassis.name)}",
@@ -382,6 +388,7 @@ class OvnDeployment:
             "external_ids:ovn-bridge=br-int",
             "external_ids:ovn-bridge-datapath-type=netdev",
             f'external_ids:ovn-bridge-mappings="{mappings}"',
+            f'external_ids:ovn-chassis-mac-mappings="{mac_mappings}"',
             "--",
             "--may-exist",
             "add-br",
