@@ -119,7 +119,7 @@ def test_foreign_rows_stay_byte_identical(
     before = [
         nbctl(ovn_central, "list", table) for table in ("Logical_Switch", "Port_Group", "ACL")
     ]
-    foreign = [b for b in before]
+    foreign = list(before)
     backend.apply(demo)
     backend.client.reconcile([])
     after = [nbctl(ovn_central, "list", table) for table in ("Logical_Switch", "Port_Group", "ACL")]
