@@ -63,7 +63,7 @@ def recompile(
     """Programs for the estate after a change, compiling only what it touches."""
     if isinstance(after, ChangeSet):
         changes = after
-        estate_after = before.with_changes(after)
+        estate_after = None
     else:
         changes = plan_changes(before, after, prune=True)
         estate_after = after
@@ -75,8 +75,11 @@ def recompile(
         or index.head is not previous
         or any(c.kind is not Kind.POLICY for c in changes)
     ):
+        if estate_after is None:
+            estate_after = before.with_changes(changes)
         return compile_estate(estate_after), ProgramDelta(full=True)
-    programs, delta = _PolicyRecompile(previous, index, estate_after).run(changes)
+    # policies are all that changed, so services and networks are read from `before`
+    programs, delta = _PolicyRecompile(previous, index, before).run(changes)
     index.head = programs
     return programs, delta
 

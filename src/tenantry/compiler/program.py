@@ -97,6 +97,8 @@ __all__ = [
     "VlanModeCode",
 ]
 
+NO_PORTS: npt.NDArray[np.int32] = np.zeros(0, np.int32)
+NO_PORTS.flags.writeable = False
 ANY_PROTOCOL = -1
 """``CompiledRule.protocol`` for rules that match every IP protocol."""
 
@@ -181,24 +183,24 @@ class PortTable:
 
     owner: npt.NDArray[np.int32]
     guest: npt.NDArray[np.int32]
-    vnic_name: npt.NDArray[np.int32]
+    vnic_name: npt.NDArray[np.int16]
     kind: npt.NDArray[np.uint8]
-    host: npt.NDArray[np.int32]
+    host: npt.NDArray[np.int16]
     port_group: npt.NDArray[np.int32]
     segment: npt.NDArray[np.int32]
     vlan_mode: npt.NDArray[np.uint8]
     mac: npt.NDArray[np.uint64]
     flags: npt.NDArray[np.uint8]
-    shaping: npt.NDArray[np.int32]
+    shaping: npt.NDArray[np.int16]
     tagset: npt.NDArray[np.int32]
     chain: npt.NDArray[np.int32]
     live: npt.NDArray[np.bool_]
-    v4_offsets: npt.NDArray[np.int64]
+    v4_offsets: npt.NDArray[np.int32]
     v4: npt.NDArray[np.uint32]
-    v6_offsets: npt.NDArray[np.int64]
+    v6_offsets: npt.NDArray[np.int32]
     v6: npt.NDArray[np.uint64]
     """Shape (n, 2): high and low 64 bits of each locked IPv6 address."""
-    trunk_offsets: npt.NDArray[np.int64]
+    trunk_offsets: npt.NDArray[np.int32]
     trunk_vlans: npt.NDArray[np.uint16]
     trunk_segments: npt.NDArray[np.int32]
 
@@ -349,14 +351,14 @@ class AddressSetKey:
         return f"{scope}:[{','.join(self.tags)}]"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class AddressSet:
     """Addresses a peer stands for, as a prefix set; for selectors, the member port rows too."""
 
     id: int
     key: AddressSetKey
     prefixes: PrefixSet
-    ports: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
+    ports: npt.NDArray[np.int32] = field(default_factory=lambda: NO_PORTS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,11 +67,11 @@ def chain_for(
 
 
 def gather_csr(
-    offsets: npt.NDArray[np.int64], values: npt.NDArray[np.generic], rows: npt.NDArray[np.intp]
+    offsets: npt.NDArray[np.int32], values: npt.NDArray[np.generic], rows: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.generic]:
     """The concatenated CSR slices of ``rows`` (vectorised, no Python loop)."""
-    starts = offsets[rows]
-    lengths = offsets[rows + 1] - starts
+    starts = offsets[rows].astype(np.int64)
+    lengths = offsets[rows + 1].astype(np.int64) - starts
     total = int(lengths.sum())
     if total == 0:
         return values[:0]
