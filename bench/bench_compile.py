@@ -38,7 +38,19 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-_SHARED = (type, int, bool, float, str, Enum, Ref, IPv4Network, IPv6Network, IPv4Address, IPv6Address)
+_SHARED = (
+    type,
+    int,
+    bool,
+    float,
+    str,
+    Enum,
+    Ref,
+    IPv4Network,
+    IPv6Network,
+    IPv4Address,
+    IPv6Address,
+)
 """Owned by the estate (names, references, addresses) or singletons: not compiled state."""
 
 
@@ -100,7 +112,7 @@ def full(scale: float) -> dict[str, Any]:
     started = time.perf_counter()
     programs = compile_estate(estate)
     seconds = time.perf_counter() - started
-    vnics = int(len(programs.live_rows()))
+    vnics = len(programs.live_rows())
     rules = programs.rule_count()
     policy_bytes = _deep_size(
         [programs.policies, programs.address_sets, programs.chains, programs.tagsets]
@@ -139,7 +151,7 @@ def naive(scale: float) -> dict[str, Any]:
     return {
         "measure": "naive",
         "scale": scale,
-        "ports": int(len(programs.live_rows())),
+        "ports": len(programs.live_rows()),
         "compile_s": round(ours, 2),
         "naive_s": round(theirs, 2),
         "naive_entries": entries,
@@ -172,7 +184,7 @@ def incremental(scale: float, changes: int) -> dict[str, Any]:
     programs = compile_estate(estate)
     full_s = time.perf_counter() - started
     tenants = sorted(ref.name for ref in estate.tenants)
-    rng = random.Random(7)  # noqa: S311 - reproducible choice of tenants, not security
+    rng = random.Random(7)
     timings = []
     touched = []
     for serial in range(changes):
@@ -184,11 +196,8 @@ def incremental(scale: float, changes: int) -> dict[str, Any]:
         programs, delta = recompile(programs, estate, change)
         timings.append(time.perf_counter() - started)
         touched.append(len(delta.ports))
-        if after is not None:
-            estate = after
-        else:
-            # keep the lineage's view of "before" in step without re-copying the estate
-            estate = _patched(estate, change)
+        # keep the lineage's view of "before" in step without re-copying the estate
+        estate = after if after is not None else _patched(estate, change)
     timings.sort()
     p50 = timings[len(timings) // 2]
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
@@ -207,9 +216,9 @@ def incremental(scale: float, changes: int) -> dict[str, Any]:
 
 def _patched(estate: Any, change: ChangeSet) -> Any:
     """``estate.with_changes`` without copying every mapping (only policies change here)."""
-    from types import MappingProxyType  # noqa: PLC0415 - bench-only shortcut
+    from types import MappingProxyType
 
-    from tenantry.model import Estate  # noqa: PLC0415
+    from tenantry.model import Estate
 
     objects = dict(estate.objects)
     policies = dict(objects[Kind.POLICY])

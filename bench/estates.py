@@ -24,13 +24,10 @@ from tenantry.model import (
     PROVIDER,
     PROVIDER_REF,
     Action,
-    Direction,
-    Protocol,
-    Toggle,
-    VlanMode,
     Cluster,
     Datacenter,
     DefaultAction,
+    Direction,
     Estate,
     Guest,
     Host,
@@ -46,6 +43,7 @@ from tenantry.model import (
     PhysicalNetwork,
     Policy,
     PortGroup,
+    Protocol,
     Provider,
     Ref,
     Router,
@@ -55,7 +53,9 @@ from tenantry.model import (
     Subnet,
     Tenant,
     Tier,
+    Toggle,
     VirtualSwitch,
+    VlanMode,
     VlanPolicy,
     VlanSegment,
     Vnic,
@@ -273,12 +273,8 @@ def _provider_policies(tenants: int) -> Iterator[tuple[Kind, Ref, Any]]:
         yield Kind.POLICY, Ref(p, policy.name), policy
 
 
-_FRONT = (
-    _make(Subnet, cidr=IPv4Network("10.0.0.0/22"), gateway=IPv4Address("10.0.0.1")),
-)
-_BACK = (
-    _make(Subnet, cidr=IPv4Network("10.0.4.0/22"), gateway=IPv4Address("10.0.4.1")),
-)
+_FRONT = (_make(Subnet, cidr=IPv4Network("10.0.0.0/22"), gateway=IPv4Address("10.0.0.1")),)
+_BACK = (_make(Subnet, cidr=IPv4Network("10.0.4.0/22"), gateway=IPv4Address("10.0.4.1")),)
 
 
 def _tenant_policies() -> tuple[Policy, ...]:

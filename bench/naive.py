@@ -21,7 +21,7 @@ def _selected(
     found = []
     wanted = set(tags)
     for guest_ref, guest in estate.guests.items():
-        if owner != PROVIDER and guest_ref.owner != owner:
+        if owner not in (PROVIDER, guest_ref.owner):
             continue
         if owner == PROVIDER and tenants is not None and guest_ref.owner not in tenants:
             continue
@@ -48,7 +48,11 @@ def expand_per_vnic(estate: Estate) -> int:
             applying = []
             for ref, policy in candidates:
                 scope = policy.applies_to
-                if ref.owner == PROVIDER and scope.tenants is not None and owner not in scope.tenants:
+                if (
+                    ref.owner == PROVIDER
+                    and scope.tenants is not None
+                    and owner not in scope.tenants
+                ):
                     continue
                 if set(scope.tags) <= tags:
                     applying.append((TIER_ORDER.index(policy.tier), policy.order, ref, policy))
@@ -58,7 +62,11 @@ def expand_per_vnic(estate: Estate) -> int:
                     peer = rule.peer
                     if peer.selector is not None:
                         addresses = _selected_in(
-                            guests_by_owner, estate, ref.owner, peer.selector.tags, peer.selector.tenants
+                            guests_by_owner,
+                            estate,
+                            ref.owner,
+                            peer.selector.tags,
+                            peer.selector.tenants,
                         )
                     elif peer.service is not None:
                         network = estate.service_network(peer.service)

@@ -114,7 +114,7 @@ def trace(
             vlan=vlan,
             ipv6=ipv6,
         )
-    verdict = backend.classify(probe.frame, probe.ingress)
+    verdict = backend.classify(probe.frame, probe.ingress, trace=True)
     if as_json:
         state.out.print_json(json.dumps(_verdict_json(backend, verdict)))
         return

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from tenantry.compiler import ProgramDelta, Programs
 from tenantry.dataplane.reference.conntrack import ConnTrack
+from tenantry.dataplane.reference.flows import FlowCache, flow_cache_key
 from tenantry.dataplane.reference.pipeline import Pipeline
 from tenantry.dataplane.reference.tables import Tables
 from tenantry.dataplane.verdict import Verdict
@@ -24,6 +25,7 @@ class ReferenceBackend:
         self, programs: Programs | None = None, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.conntrack = ConnTrack(clock)
+        self.flows = FlowCache(self.conntrack)
         self._pipeline: Pipeline | None = None
         self.flushed = 0
         """Connections cut by the last ``apply`` because the new programs deny them."""
@@ -37,6 +39,7 @@ class ReferenceBackend:
         del delta  # tables are rebuilt from the programs; the delta is only an optimisation
         pipeline = Pipeline(Tables(programs), self.conntrack)
         self._pipeline = pipeline
+        self.flows.clear()
         self.flushed = self.conntrack.flush(lambda c: pipeline.still_allowed(c.ingress, c.facts))
 
     def read_back(self) -> Programs:
@@ -62,11 +65,24 @@ class ReferenceBackend:
             )
         return row
 
-    def classify(self, frame: bytes, ingress: int | str) -> Verdict:
-        """The verdict on ``frame`` sent by the guest behind port ``ingress`` (row or name)."""
-        pipeline = self._current()
+    def classify(self, frame: bytes, ingress: int | str, *, trace: bool = False) -> Verdict:
+        """The verdict on ``frame`` sent by the guest behind port ``ingress`` (row or name);
+        ``trace`` records every stage (and bypasses the flow cache)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            pipeline = self._current()
         row = self.port(ingress) if isinstance(ingress, str) else ingress
-        return pipeline.classify(frame, row)
+        if trace:
+            return pipeline.classify(frame, row, trace=True)
+        key = flow_cache_key(frame, row)
+        if key is None:
+            return pipeline.classify(frame, row)
+        cached = self.flows.get(key)
+        if cached is not None:
+            return cached
+        verdict = pipeline.classify(frame, row)
+        self.flows.put(key, verdict)
+        return verdict
 
     def _current(self) -> Pipeline:
         if self._pipeline is None:
