@@ -24,7 +24,13 @@ from tenantry.compiler.program import (
     VlanModeCode,
 )
 from tenantry.compiler.rules import compile_policy
-from tenantry.compiler.selection import RowGroups, build_address_sets, chain_for, group_rows
+from tenantry.compiler.selection import (
+    RowGroups,
+    build_address_sets,
+    chain_for,
+    group_rows,
+    owner_index,
+)
 from tenantry.model import (
     PROVIDER,
     Estate,
@@ -129,6 +135,7 @@ class _Builder:
             segments=self.segments,
         )
         chains, ports = self._chains(ports, groups, policies)
+        self.index.owner_order, self.index.owner_starts = owner_index(ports, len(self.owners))
         return Programs(
             owners=self.owners,
             hosts=self.hosts,

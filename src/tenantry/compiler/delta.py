@@ -25,7 +25,13 @@ from tenantry.compiler.program import (
     Programs,
 )
 from tenantry.compiler.rules import compile_policy
-from tenantry.compiler.selection import address_set_for, chain_for, group_rows, selected_rows
+from tenantry.compiler.selection import (
+    address_set_for,
+    chain_for,
+    group_rows,
+    owner_index,
+    selected_rows,
+)
 from tenantry.model import PROVIDER, ChangeSet, Estate, Kind, Policy, plan_changes
 
 __all__ = ["ProgramDelta", "recompile"]
@@ -97,6 +103,7 @@ class _PolicyRecompile:
         self.owner_ids = {name: i for i, name in enumerate(previous.owners)}
         self.all_owners = False
         self.owners: set[str] = set()
+        self.new_chains: set[int] = set()
 
     def run(self, changes: ChangeSet) -> tuple[Programs, ProgramDelta]:
         touched: set[int] = set()
@@ -123,20 +130,20 @@ class _PolicyRecompile:
             self.policies[pid] = compiled
             self._affect(compiled.applies_to)
             touched.add(pid)
-        chains, column, new_chains = self._chains()
+        chains, column, changed = self._chains()
         ports = self.previous.ports
-        changed = np.flatnonzero(column != ports.chain)
         programs = replace(
             self.previous,
-            ports=replace(ports, chain=column) if len(changed) else ports,
+            ports=replace(ports, chain=column) if column is not None else ports,
             policies=tuple(self.policies),
-            address_sets=tuple(self.address_sets),
+            # untouched containers are shared with the previous programs (no copy)
+            address_sets=tuple(self.address_sets) if self.new_sets else self.previous.address_sets,
             chains=chains,
         )
         delta = ProgramDelta(
             policies=frozenset(touched),
             address_sets=frozenset(self.new_sets),
-            chains=frozenset(new_chains),
+            chains=frozenset(self.new_chains),
             ports=changed,
         )
         return programs, delta
@@ -171,11 +178,7 @@ class _PolicyRecompile:
         if key.service is not None:
             members = np.zeros(0, np.intp)
         else:
-            if key.owner != PROVIDER:
-                owner = self.owner_ids.get(key.owner, -1)
-                rows = np.flatnonzero((ports.owner == owner) & ports.live)
-            else:
-                rows = None
+            rows = self._rows_of([key.owner]) if key.owner != PROVIDER else None
             groups = group_rows(ports, rows)
             members = selected_rows(
                 key, groups, self.previous.owners, self.previous.tagsets, self.owner_ids
@@ -185,17 +188,27 @@ class _PolicyRecompile:
             aset_id, key, ports=ports, members=members, estate=self.estate, segments=segments
         )
 
-    def _chains(self) -> tuple[tuple[Chain | None, ...], npt.NDArray[np.int32], set[int]]:
+    def _rows_of(self, owners: list[str]) -> npt.NDArray[np.intp]:
+        """The live rows of some owners, from the owner index (no scan of every port)."""
+        index = self.index
+        if index.owner_order is None:
+            index.owner_order, index.owner_starts = owner_index(
+                self.previous.ports, len(self.previous.owners)
+            )
+        order: npt.NDArray[np.intp] = index.owner_order  # type: ignore[assignment]
+        starts: npt.NDArray[np.intp] = index.owner_starts  # type: ignore[assignment]
+        parts = [
+            order[starts[i] : starts[i + 1]]
+            for owner in owners
+            if (i := self.owner_ids.get(owner)) is not None
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, np.intp)
+
+    def _chains(
+        self,
+    ) -> tuple[tuple[Chain | None, ...], npt.NDArray[np.int32] | None, npt.NDArray[np.intp]]:
         ports = self.previous.ports
-        column = np.array(ports.chain)
-        if self.all_owners:
-            rows = None
-        else:
-            wanted = [self.owner_ids[o] for o in self.owners if o in self.owner_ids]
-            if len(wanted) == 1:
-                rows = np.flatnonzero((ports.owner == wanted[0]) & ports.live)
-            else:
-                rows = np.flatnonzero(np.isin(ports.owner, wanted) & ports.live)
+        rows = None if self.all_owners else self._rows_of(sorted(self.owners))
         groups = group_rows(ports, rows)
         owners = {self.previous.owners[owner] for owner, _ in groups.groups}
         by_owner = self.index.policies_by_owner
@@ -205,6 +218,8 @@ class _PolicyRecompile:
         }
         chains = list(self.previous.chains)
         new_chains: set[int] = set()
+        column: npt.NDArray[np.int32] | None = None
+        changed: list[npt.NDArray[np.intp]] = []
         for g, (owner, tagset) in enumerate(groups.groups):
             ids = chain_for(self.previous.owners[owner], self.previous.tagsets[tagset], candidates)
             chain_id = self.index.chain_ids.setdefault(ids, len(self.index.chain_ids))
@@ -213,5 +228,14 @@ class _PolicyRecompile:
             if chains[chain_id] is None:
                 chains[chain_id] = Chain(chain_id, ids)
                 new_chains.add(chain_id)
-            column[groups.rows(g)] = chain_id
-        return tuple(chains), column, new_chains
+            members = groups.rows(g)
+            moved = members[ports.chain[members] != chain_id]
+            if len(moved):
+                if column is None:
+                    column = np.array(ports.chain)  # copy on first write only
+                column[moved] = chain_id
+                changed.append(moved)
+        self.new_chains = new_chains
+        rows_changed = np.sort(np.concatenate(changed)) if changed else np.zeros(0, np.intp)
+        shared = self.previous.chains if not new_chains else tuple(chains)
+        return shared, column, rows_changed

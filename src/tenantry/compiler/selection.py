@@ -13,7 +13,14 @@ from tenantry.compiler.program import AddressSet, AddressSetKey, CompiledPolicy,
 from tenantry.compiler.rules import applies
 from tenantry.model import PROVIDER, Estate, Ref
 
-__all__ = ["RowGroups", "address_set_for", "chain_for", "gather_csr", "group_rows"]
+__all__ = [
+    "RowGroups",
+    "address_set_for",
+    "chain_for",
+    "gather_csr",
+    "group_rows",
+    "owner_index",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,14 @@ def group_rows(ports: PortTable, rows: npt.NDArray[np.intp] | None = None) -> Ro
         by_owner.setdefault(owner, []).append(g)
     bounds = np.append(starts, len(order)).astype(np.intp)
     return RowGroups(groups, rows[order], bounds, by_owner)
+
+
+def owner_index(ports: PortTable, owners: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Live rows sorted by owner, and the start of each owner's run (CSR by owner)."""
+    live = np.flatnonzero(ports.live)
+    order = live[np.argsort(ports.owner[live], kind="stable")]
+    counts = np.bincount(ports.owner[order], minlength=owners)
+    return order, np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
 
 
 def chain_for(

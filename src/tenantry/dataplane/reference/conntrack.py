@@ -42,6 +42,8 @@ class ConnTrack:
     clock: Callable[[], float] = time.monotonic
     connections: dict[FlowKey, Connection] = field(default_factory=dict)
     fragments: dict[tuple[int, int, int, int], tuple[float, object]] = field(default_factory=dict)
+    commits: int = 0
+    """How many connections were ever opened (lets caches know nothing new appeared)."""
 
     def lookup(self, key: FlowKey) -> Connection | None:
         """The live connection this packet belongs to (either direction), refreshed."""
@@ -59,6 +61,7 @@ class ConnTrack:
         self, key: FlowKey, ingress: int, egress: tuple[int, ...], facts: object = None
     ) -> Connection:
         """Track an allowed packet's connection (its reply key maps to the same entry)."""
+        self.commits += 1
         timeout = TIMEOUTS.get(key[3], DEFAULT_TIMEOUT)
         conn = Connection(key, ingress, egress, self.clock() + timeout, timeout, facts)
         replaced = self.connections.get(key)
