@@ -105,7 +105,7 @@ class _Builder:
         self.estate = estate
         self.index = index
         self.owners = (PROVIDER, *sorted(ref.name for ref in estate.tenants))
-        self.owner_ids = {name: i for i, name in enumerate(self.owners)}
+        self.owner_ids = index.owner_ids = {name: i for i, name in enumerate(self.owners)}
         self.hosts = tuple(sorted(ref.name for ref in estate.hosts))
         self.host_ids = {name: i for i, name in enumerate(self.hosts)}
         self.segments: list[Segment | None] = []

@@ -98,9 +98,9 @@ class _PolicyRecompile:
         self.index = index
         self.estate = estate
         self.policies: list[CompiledPolicy | None] = list(previous.policies)
-        self.address_sets: list[AddressSet | None] = list(previous.address_sets)
+        self._address_sets: list[AddressSet | None] | None = None  # copied on first write
         self.new_sets: set[int] = set()
-        self.owner_ids = {name: i for i, name in enumerate(previous.owners)}
+        self.owner_ids = index.owner_ids or {name: i for i, name in enumerate(previous.owners)}
         self.all_owners = False
         self.owners: set[str] = set()
         self.new_chains: set[int] = set()
@@ -137,7 +137,11 @@ class _PolicyRecompile:
             ports=replace(ports, chain=column) if column is not None else ports,
             policies=tuple(self.policies),
             # untouched containers are shared with the previous programs (no copy)
-            address_sets=tuple(self.address_sets) if self.new_sets else self.previous.address_sets,
+            address_sets=(
+                tuple(self._address_sets)
+                if self._address_sets is not None
+                else self.previous.address_sets
+            ),
             chains=chains,
         )
         delta = ProgramDelta(
@@ -166,11 +170,15 @@ class _PolicyRecompile:
     def _address_set(self, key: AddressSetKey) -> int:
         ids = self.index.address_set_ids
         aset_id = ids.setdefault(key, len(ids))
-        while len(self.address_sets) <= aset_id:
-            self.address_sets.append(None)
-        if self.address_sets[aset_id] is None:
-            self.address_sets[aset_id] = self._build_set(aset_id, key)
-            self.new_sets.add(aset_id)
+        sets = self._address_sets if self._address_sets is not None else self.previous.address_sets
+        if aset_id < len(sets) and sets[aset_id] is not None:
+            return aset_id
+        if self._address_sets is None:
+            self._address_sets = list(self.previous.address_sets)
+        while len(self._address_sets) <= aset_id:
+            self._address_sets.append(None)
+        self._address_sets[aset_id] = self._build_set(aset_id, key)
+        self.new_sets.add(aset_id)
         return aset_id
 
     def _build_set(self, aset_id: int, key: AddressSetKey) -> AddressSet:
@@ -216,16 +224,20 @@ class _PolicyRecompile:
             owner: [p for pid in by_owner.get(owner, ()) if (p := self.policies[pid]) is not None]
             for owner in owners | {PROVIDER}
         }
-        chains = list(self.previous.chains)
+        previous_chains = self.previous.chains
+        chains: list[Chain | None] | None = None  # copied on the first new chain
         new_chains: set[int] = set()
         column: npt.NDArray[np.int32] | None = None
         changed: list[npt.NDArray[np.intp]] = []
         for g, (owner, tagset) in enumerate(groups.groups):
             ids = chain_for(self.previous.owners[owner], self.previous.tagsets[tagset], candidates)
             chain_id = self.index.chain_ids.setdefault(ids, len(self.index.chain_ids))
-            while len(chains) <= chain_id:
-                chains.append(None)
-            if chains[chain_id] is None:
+            current = chains if chains is not None else previous_chains
+            if chain_id >= len(current) or current[chain_id] is None:
+                if chains is None:
+                    chains = list(previous_chains)
+                while len(chains) <= chain_id:
+                    chains.append(None)
                 chains[chain_id] = Chain(chain_id, ids)
                 new_chains.add(chain_id)
             members = groups.rows(g)
@@ -237,5 +249,5 @@ class _PolicyRecompile:
                 changed.append(moved)
         self.new_chains = new_chains
         rows_changed = np.sort(np.concatenate(changed)) if changed else np.zeros(0, np.intp)
-        shared = self.previous.chains if not new_chains else tuple(chains)
+        shared = previous_chains if chains is None else tuple(chains)
         return shared, column, rows_changed
