@@ -68,7 +68,9 @@ def _percentiles(samples: list[int]) -> tuple[float, float]:
     return samples[len(samples) // 2], samples[int(len(samples) * 0.99)]
 
 
-def _scalar(backend: ReferenceBackend, flows: list[tuple[int, bytes]], calls: int) -> dict[str, float]:
+def _scalar(
+    backend: ReferenceBackend, flows: list[tuple[int, bytes]], calls: int
+) -> dict[str, float]:
     for row, frame in flows * 3:  # open the allowed connections, fill the cache
         backend.classify(frame, row)
     timer = time.perf_counter_ns
@@ -108,7 +110,9 @@ def _first_packets(backend: ReferenceBackend, flows: list[tuple[int, bytes]]) ->
     return {"first_packet_p50_ns": p50, "first_packet_p99_ns": p99}
 
 
-def _batch(backend: ReferenceBackend, flows: list[tuple[int, bytes]], rounds: int) -> dict[str, float]:
+def _batch(
+    backend: ReferenceBackend, flows: list[tuple[int, bytes]], rounds: int
+) -> dict[str, float]:
     frames = np.zeros((BATCH, WIDTH), np.uint8)
     lengths = np.zeros(BATCH, np.int32)
     rows = np.zeros(BATCH, np.int32)
@@ -145,7 +149,9 @@ class LinearScan:
             for pid in chain.policies:
                 members.setdefault(pid, set()).update(rows)
         self.entries = []
-        for policy in sorted((p for p in programs.policies if p is not None), key=lambda p: p.sort_key):
+        for policy in sorted(
+            (p for p in programs.policies if p is not None), key=lambda p: p.sort_key
+        ):
             applies = members.get(policy.id, set())
             for rule in policy.rules:
                 self.entries.append((applies, rule))
@@ -159,7 +165,11 @@ class LinearScan:
             if rule.ports and not any(lo <= dport <= hi for lo, hi in rule.ports):
                 continue
             if rule.peer.kind is not PeerKind.ANY:
-                aset = self.programs.address_sets[rule.peer.address_set] if rule.peer.address_set >= 0 else None
+                aset = (
+                    self.programs.address_sets[rule.peer.address_set]
+                    if rule.peer.address_set >= 0
+                    else None
+                )
                 if aset is not None and not aset.prefixes.contains_v4(peer):
                     continue
             if rule.action is not Action.PASS:
@@ -178,7 +188,7 @@ def _linear(programs: Programs, flows: list[tuple[int, bytes]], packets: int) ->
         start = timer()
         scan.judge(row, Direction.EGRESS, 6, dport, dst)
         samples.append(timer() - start)
-    p50, p99 = _percentiles(samples)
+    p50, _p99 = _percentiles(samples)
     return {"linear_p50_ns": p50, "linear_rules": len(scan.entries)}
 
 
@@ -196,12 +206,12 @@ def run(tenants: int | None, scale: float | None) -> dict[str, Any]:
     tables_s = time.perf_counter() - started
     gc.collect()
     gc.freeze()
-    rng = random.Random(42)  # noqa: S311 - reproducible traffic, not security
+    rng = random.Random(42)
     flows = _flows(programs, rng)
     result: dict[str, Any] = {
         "measure": "classify",
         "tenants": len(programs.owners) - 1,
-        "ports": int(len(programs.live_rows())),
+        "ports": len(programs.live_rows()),
         "rules": programs.rule_count(),
         "tables_s": round(tables_s, 1),
     }

@@ -25,9 +25,9 @@ from tenantry.compiler.program import (
 )
 from tenantry.compiler.rules import compile_policy
 from tenantry.compiler.selection import (
+    ChainBuilder,
     RowGroups,
     build_address_sets,
-    chain_for,
     group_rows,
     owner_index,
 )
@@ -383,8 +383,9 @@ class _Builder:
         for policy in policies:
             if policy is not None:
                 candidates.setdefault(policy.ref.owner, []).append(policy)
+        builder = ChainBuilder(candidates)
         for g, (owner, tagset) in enumerate(groups.groups):
-            ids = chain_for(self.owners[owner], self.tagsets[tagset], candidates)
+            ids = builder.chain(self.owners[owner], self.tagsets[tagset])
             chain_id = self.index.chain_ids.setdefault(ids, len(self.index.chain_ids))
             while len(chains) <= chain_id:
                 chains.append(None)

@@ -26,8 +26,8 @@ from tenantry.compiler.program import (
 )
 from tenantry.compiler.rules import compile_policy
 from tenantry.compiler.selection import (
+    ChainBuilder,
     address_set_for,
-    chain_for,
     group_rows,
     owner_index,
     selected_rows,
@@ -229,8 +229,9 @@ class _PolicyRecompile:
         new_chains: set[int] = set()
         column: npt.NDArray[np.int32] | None = None
         changed: list[npt.NDArray[np.intp]] = []
+        builder = ChainBuilder(candidates)
         for g, (owner, tagset) in enumerate(groups.groups):
-            ids = chain_for(self.previous.owners[owner], self.previous.tagsets[tagset], candidates)
+            ids = builder.chain(self.previous.owners[owner], self.previous.tagsets[tagset])
             chain_id = self.index.chain_ids.setdefault(ids, len(self.index.chain_ids))
             current = chains if chains is not None else previous_chains
             if chain_id >= len(current) or current[chain_id] is None:

@@ -14,6 +14,7 @@ from tenantry.compiler.rules import applies
 from tenantry.model import PROVIDER, Estate, Ref
 
 __all__ = [
+    "ChainBuilder",
     "RowGroups",
     "address_set_for",
     "chain_for",
@@ -70,15 +71,30 @@ def chain_for(
     owner: str, tags: frozenset[str], candidates: Mapping[str, Sequence[CompiledPolicy]]
 ) -> tuple[int, ...]:
     """The ids of the policies that apply to a port of ``owner`` with ``tags``, in order."""
-    own = candidates.get(owner, ())
-    provider = candidates.get(PROVIDER, ()) if owner != PROVIDER else ()
-    chosen = [
-        p
-        for p in (*own, *provider)
-        if applies(owner, p.applies_to) and tags.issuperset(p.applies_to.tags)
-    ]
-    chosen.sort(key=lambda p: p.sort_key)
-    return tuple(p.id for p in chosen)
+    return ChainBuilder(candidates).chain(owner, tags)
+
+
+class ChainBuilder:
+    """Chains for many (owner, tag set) groups: each owner's candidate policies are scoped and
+    sorted once, so a group only filters them by tags."""
+
+    def __init__(self, candidates: Mapping[str, Sequence[CompiledPolicy]]) -> None:
+        self._candidates = candidates
+        self._ordered: dict[str, list[CompiledPolicy]] = {}
+
+    def _for(self, owner: str) -> list[CompiledPolicy]:
+        found = self._ordered.get(owner)
+        if found is None:
+            own = self._candidates.get(owner, ())
+            provider = self._candidates.get(PROVIDER, ()) if owner != PROVIDER else ()
+            found = [p for p in (*own, *provider) if applies(owner, p.applies_to)]
+            found.sort(key=lambda p: p.sort_key)
+            self._ordered[owner] = found
+        return found
+
+    def chain(self, owner: str, tags: frozenset[str]) -> tuple[int, ...]:
+        """The chain of a port of ``owner`` carrying ``tags``."""
+        return tuple(p.id for p in self._for(owner) if tags.issuperset(p.applies_to.tags))
 
 
 def gather_csr(
