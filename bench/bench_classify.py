@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import resource
 import subprocess
@@ -142,10 +143,17 @@ class LinearScan:
     def __init__(self, programs: Programs) -> None:
         self.programs = programs
         members: dict[int, set[int]] = {}
-        for chain in programs.chains:
+        chain_column = programs.ports.chain
+        live = programs.live_rows()
+        order = live[np.argsort(chain_column[live], kind="stable")]
+        bounds = np.flatnonzero(np.diff(chain_column[order])) + 1
+        for group in np.split(order, bounds):
+            if not len(group):
+                continue
+            chain = programs.chains[int(chain_column[group[0]])]
             if chain is None:
                 continue
-            rows = set(np.flatnonzero(programs.ports.chain == chain.id).tolist())
+            rows = set(group.tolist())
             for pid in chain.policies:
                 members.setdefault(pid, set()).update(rows)
         self.entries = []
@@ -221,6 +229,7 @@ def run(tenants: int | None, scale: float | None) -> dict[str, Any]:
     linear_packets = 20 if result["rules"] > 100_000 else 2000
     result.update(_linear(programs, flows, linear_packets))
     result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result["load_average"] = round(os.getloadavg()[0], 2)
     return result
 
 
