@@ -185,6 +185,11 @@ def incremental(scale: float, changes: int) -> dict[str, Any]:
     started = time.perf_counter()
     programs = compile_estate(estate)
     full_s = time.perf_counter() - started
+    # Compiled programs are immutable and long-lived: a service freezes them after the full
+    # compile so that the collector never rescans them (without this, a full collection
+    # of about a million compiled objects lands on 1 % of the changes, about 50 ms).
+    gc.collect()
+    gc.freeze()
     tenants = sorted(ref.name for ref in estate.tenants)
     rng = random.Random(7)
     timings: list[float] = []

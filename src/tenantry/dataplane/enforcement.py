@@ -25,6 +25,9 @@ class _Plan(Protocol):
     @property
     def changes(self) -> ChangeSet: ...
 
+    @property
+    def generation(self) -> int: ...
+
 
 @dataclass(frozen=True)
 class EnforcementReport:
@@ -56,21 +59,22 @@ class EnforcementHook:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._programs: Programs | None = None
-        self._estate: Estate | None = None
+        self._generation: int | None = None
         self.report: EnforcementReport | None = None
 
     def after_commit(self, plan: _Plan, generation: int) -> None:
         """Compile the committed estate and enforce it (raises the backend's errors)."""
         started = time.perf_counter()
         delta: ProgramDelta | None = None
-        if self._programs is not None and self._estate is not None and self._estate == plan.current:
+        # the plan was made against generation N; if N is what we enforce, patch it
+        if self._programs is not None and self._generation == plan.generation:
             programs, delta = recompile(self._programs, plan.current, plan.changes)
         else:
             programs = compile_estate(plan.proposed)
         compiled = time.perf_counter()
         self.backend.apply(programs, delta)
         applied = time.perf_counter()
-        self._programs, self._estate = programs, plan.proposed
+        self._programs, self._generation = programs, generation
         self.report = EnforcementReport(
             backend=self.backend.name,
             generation=generation,
