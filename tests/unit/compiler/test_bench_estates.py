@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.estates import estate_of_shape
+
 from tenantry.compiler import compile_estate
 from tenantry.model import Tier, check_estate
 
