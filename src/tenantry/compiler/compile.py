@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from ipaddress import IPv4Address
+from dataclasses import dataclass, replace
 
 import numpy as np
-import numpy.typing as npt
 
 from tenantry.compiler._index import CompileIndex
-from tenantry.compiler.addresses import mac_int
+from tenantry.compiler._ports import PortBuilder
 from tenantry.compiler.program import (
     Chain,
     CompiledPolicy,
     PortFlag,
-    PortKind,
     PortTable,
     Programs,
     RouterInterface,
@@ -34,7 +30,6 @@ from tenantry.compiler.selection import (
 from tenantry.model import (
     PROVIDER,
     Estate,
-    Guest,
     Network,
     PortGroup,
     Ref,
@@ -51,7 +46,6 @@ _MODE = {
     VlanMode.EST: VlanModeCode.EST,
     VlanMode.VGT: VlanModeCode.VGT,
 }
-MANAGEMENT_NAME = ".management"
 
 
 def compile_estate(estate: Estate) -> Programs:
@@ -71,31 +65,6 @@ class _GroupInfo:
     flags: int
     shaping: int
     trunk: tuple[tuple[int, int], ...]
-
-
-@dataclass
-class _Columns:
-    """Port columns while they are being filled (Python lists, turned into arrays once)."""
-
-    owner: list[int] = field(default_factory=list)
-    guest: list[int] = field(default_factory=list)
-    vnic_name: list[int] = field(default_factory=list)
-    kind: list[int] = field(default_factory=list)
-    host: list[int] = field(default_factory=list)
-    port_group: list[int] = field(default_factory=list)
-    segment: list[int] = field(default_factory=list)
-    vlan_mode: list[int] = field(default_factory=list)
-    mac: list[int] = field(default_factory=list)
-    flags: list[int] = field(default_factory=list)
-    shaping: list[int] = field(default_factory=list)
-    tagset: list[int] = field(default_factory=list)
-    v4_counts: list[int] = field(default_factory=list)
-    v4: list[int] = field(default_factory=list)
-    v6_counts: list[int] = field(default_factory=list)
-    v6: list[int] = field(default_factory=list)
-    trunk_counts: list[int] = field(default_factory=list)
-    trunk_vlans: list[int] = field(default_factory=list)
-    trunk_segments: list[int] = field(default_factory=list)
 
 
 class _Builder:
@@ -230,133 +199,7 @@ class _Builder:
         return found
 
     def _ports(self) -> tuple[tuple[Ref, ...], PortTable]:
-        estate = self.estate
-        cols = _Columns()
-        guests: list[Ref] = []
-        services = {ref.name: Ref(PROVIDER, s.network) for ref, s in estate.shared_services.items()}
-        mgmt_name = estate.provider.management_network
-        mgmt_segment = self.segment_ids.get(Ref(PROVIDER, mgmt_name), -1) if mgmt_name else -1
-        mgmt_name_id = self._name(MANAGEMENT_NAME)
-        for guest_ref, guest in estate.guests.items():
-            guest_id = len(guests)
-            guests.append(guest_ref)
-            owner = self.owner_ids.get(guest_ref.owner, -1)
-            host = self.host_ids.get(guest.host, -1) if guest.host is not None else -1
-            for vnic in guest.vnics:
-                info = self._group(vnic.port_group)
-                if vnic.network is not None:
-                    segment = self.segment_ids.get(Ref(guest_ref.owner, vnic.network), -1)
-                elif vnic.service is not None and vnic.service in services:
-                    segment = self.segment_ids.get(services[vnic.service], -1)
-                else:
-                    segment = -1
-                trunk = info.trunk if info is not None else ()
-                if trunk:
-                    segment = -1
-                self._row(
-                    cols,
-                    (owner, guest_id, self._name(vnic.name), PortKind.VNIC, host),
-                    info=info,
-                    segment=segment,
-                    mac=mac_int(vnic.mac),
-                    addresses=vnic.addresses,
-                    tagset=self._tagset(guest.tags, vnic.tags),
-                    trunk=trunk,
-                )
-            if _has_management(guest) and mgmt_segment >= 0:
-                assert guest.management.mac is not None  # noqa: S101 - checked by _has_management
-                self._row(
-                    cols,
-                    (owner, guest_id, mgmt_name_id, PortKind.MANAGEMENT, host),
-                    info=None,
-                    segment=mgmt_segment,
-                    mac=mac_int(guest.management.mac),
-                    addresses=(guest.management.address,) if guest.management.address else (),
-                    tagset=self._tagset(guest.tags, ()),
-                    trunk=(),
-                )
-        return tuple(guests), self._table(cols)
-
-    def _row(
-        self,
-        cols: _Columns,
-        ident: tuple[int, int, int, PortKind, int],
-        *,
-        info: _GroupInfo | None,
-        segment: int,
-        mac: int,
-        addresses: Iterable[object],
-        tagset: int,
-        trunk: tuple[tuple[int, int], ...],
-    ) -> None:
-        owner, guest_id, name, kind, host = ident
-        cols.owner.append(owner)
-        cols.guest.append(guest_id)
-        cols.vnic_name.append(name)
-        cols.kind.append(kind)
-        cols.host.append(host)
-        cols.port_group.append(info.index if info is not None else -1)
-        cols.segment.append(segment)
-        cols.vlan_mode.append(info.mode if info is not None else VlanModeCode.VST)
-        cols.mac.append(mac)
-        cols.flags.append(info.flags if info is not None else 0)
-        cols.shaping.append(info.shaping if info is not None else -1)
-        cols.tagset.append(tagset)
-        n4 = n6 = 0
-        for address in addresses:
-            value = int(address)  # type: ignore[call-overload]
-            if isinstance(address, IPv4Address):
-                cols.v4.append(value)
-                n4 += 1
-            else:
-                cols.v6.append(value >> 64)
-                cols.v6.append(value & 0xFFFF_FFFF_FFFF_FFFF)
-                n6 += 1
-        cols.v4_counts.append(n4)
-        cols.v6_counts.append(n6)
-        cols.trunk_counts.append(len(trunk))
-        for vlan, seg in trunk:
-            cols.trunk_vlans.append(vlan)
-            cols.trunk_segments.append(seg)
-
-    def _table(self, cols: _Columns) -> PortTable:
-        owner = np.array(cols.owner, np.int32)
-        segment = np.array(cols.segment, np.int32)
-        flags = np.array(cols.flags, np.uint8)
-        service_seg = np.array(
-            [s is not None and s.service is not None for s in self.segments] + [False], np.bool_
-        )
-        on_service = service_seg[segment]  # -1 indexes the trailing False
-        flags |= np.where(on_service & (owner != 0), np.uint8(PortFlag.SERVICE_CONSUMER), 0).astype(
-            np.uint8
-        )
-        flags |= np.where(on_service & (owner == 0), np.uint8(PortFlag.SERVICE_PROVIDER), 0).astype(
-            np.uint8
-        )
-        n = len(cols.owner)
-        return PortTable(
-            owner=owner,
-            guest=np.array(cols.guest, np.int32),
-            vnic_name=np.array(cols.vnic_name, np.int16),
-            kind=np.array(cols.kind, np.uint8),
-            host=np.array(cols.host, np.int16),
-            port_group=np.array(cols.port_group, np.int32),
-            segment=segment,
-            vlan_mode=np.array(cols.vlan_mode, np.uint8),
-            mac=np.array(cols.mac, np.uint64),
-            flags=flags,
-            shaping=np.array(cols.shaping, np.int16),
-            tagset=np.array(cols.tagset, np.int32),
-            chain=np.full(n, -1, np.int32),
-            live=np.ones(n, np.bool_),
-            v4_offsets=_offsets(cols.v4_counts),
-            v4=np.array(cols.v4, np.uint32),
-            v6_offsets=_offsets(cols.v6_counts),
-            v6=np.array(cols.v6, np.uint64).reshape(-1, 2),
-            trunk_offsets=_offsets(cols.trunk_counts),
-            trunk_vlans=np.array(cols.trunk_vlans, np.uint16),
-            trunk_segments=np.array(cols.trunk_segments, np.int32),
-        )
+        return PortBuilder(self).build()
 
     # ------------------------------------------------------------------ policies and chains
 
@@ -475,14 +318,3 @@ def _flags(group: PortGroup) -> int:
     if security.router_advertisements is Toggle.ACCEPT:
         flags |= PortFlag.ROUTER_ADVERTISEMENTS
     return int(flags)
-
-
-def _has_management(guest: Guest) -> bool:
-    access = guest.management
-    return not access.isolation and access.mac is not None
-
-
-def _offsets(counts: list[int]) -> npt.NDArray[np.int32]:
-    out = np.zeros(len(counts) + 1, np.int32)
-    np.cumsum(np.array(counts, np.int32), out=out[1:])
-    return out
