@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
@@ -11,7 +12,7 @@ import numpy.typing as npt
 
 from tenantry.compiler.addresses import mac_int
 from tenantry.compiler.program import PortFlag, PortKind, PortTable, VlanModeCode
-from tenantry.model import PROVIDER, Ref, Vnic
+from tenantry.model import PROVIDER, Guest, Ref, Vnic
 
 if TYPE_CHECKING:
     from tenantry.compiler.compile import _Builder
@@ -44,6 +45,7 @@ class PortBuilder:
         self.services: dict[str, Ref] = {}
         self.attachments: list[tuple[int, int, int, int, int, int]] = []
         self.attachment_trunks: list[tuple[tuple[int, int], ...]] = []
+        self.guest_base = 0
 
     def _attachment(self, owner: str, vnic: Vnic) -> int:
         """The id of what a vNIC shares with every vNIC attached the same way."""
@@ -69,7 +71,9 @@ class PortBuilder:
         self.attachment_trunks.append(trunk)
         return found
 
-    def build(self) -> tuple[tuple[Ref, ...], PortTable]:
+    def build(
+        self, guests: Mapping[Ref, Guest] | None = None, *, guest_base: int = 0
+    ) -> tuple[tuple[Ref, ...], PortTable]:
         """One pass over the guests; per vNIC only a few appends (the columns are filled by
         numpy afterwards from per-guest and per-attachment tables)."""
         estate = self.builder.estate
@@ -77,18 +81,20 @@ class PortBuilder:
             r.name: Ref(PROVIDER, s.network) for r, s in estate.shared_services.items()
         }
         attachment_ids: dict[tuple[str, str, str | None, str | None], int] = {}
-        guests: list[Ref] = []
+        chosen = estate.guests if guests is None else guests
+        self.guest_base = guest_base
+        refs: list[Ref] = []
         per_guest: list[tuple[int, int, int]] = []
         rows = _Rows()
         name_ids = self.builder.vnic_name_ids
         raw_tagsets = self.builder.raw_tagsets
-        for guest_ref, guest in estate.guests.items():
+        for guest_ref, guest in chosen.items():
             owner_name = guest_ref.owner
             guest_tags = guest.tags
             vnics = guest.vnics
             host = self.builder.host_ids.get(guest.host, -1) if guest.host is not None else -1
             per_guest.append((self.builder.owner_ids.get(owner_name, -1), host, len(vnics)))
-            guests.append(guest_ref)
+            refs.append(guest_ref)
             for vnic in vnics:
                 key = (owner_name, vnic.port_group, vnic.network, vnic.service)
                 found = attachment_ids.get(key)
@@ -110,7 +116,8 @@ class PortBuilder:
                     rows.odd[len(rows.n4)] = addresses
                     rows.n4.append(0)
         columns = self._vnic_columns(per_guest, rows)
-        return tuple(guests), self._table(columns, self._management_rows(guests))
+        management = self._management_rows(refs, chosen)
+        return tuple(refs), self._table(columns, management)
 
     def _vnic_columns(
         self, per_guest: list[tuple[int, int, int]], rows: _Rows
@@ -143,7 +150,7 @@ class PortBuilder:
         return {
             "owner": np.repeat(guest_cols[:, 0], counts),
             "host": np.repeat(guest_cols[:, 1], counts),
-            "guest": np.repeat(np.arange(len(per_guest)), counts),
+            "guest": np.repeat(np.arange(len(per_guest)) + self.guest_base, counts),
             "vnic_name": np.array(rows.names, np.int64),
             "kind": np.zeros(len(att), np.int64),
             "port_group": table[att, 0],
@@ -161,7 +168,9 @@ class PortBuilder:
             "v6": np.array(v6, np.uint64),
         }
 
-    def _management_rows(self, guests: list[Ref]) -> dict[str, npt.NDArray[np.generic]]:
+    def _management_rows(
+        self, refs: list[Ref], guests: Mapping[Ref, Guest]
+    ) -> dict[str, npt.NDArray[np.generic]]:
         """Columns of the management interfaces of bridged guests (appended after vNICs)."""
         estate = self.builder.estate
         mgmt_name = estate.provider.management_network
@@ -175,8 +184,9 @@ class PortBuilder:
         v4: list[int] = []
         v6: list[int] = []
         if mgmt_segment >= 0:
-            for guest_id, guest_ref in enumerate(guests):
-                guest = estate.guests[guest_ref]
+            for position, guest_ref in enumerate(refs):
+                guest_id = self.guest_base + position
+                guest = guests[guest_ref]
                 access = guest.management
                 if access.isolation or access.mac is None:
                     continue

@@ -81,6 +81,7 @@ class _Builder:
         self.segment_ids: dict[Ref, int] = {}
         self.vlan_segments: dict[tuple[str, int], int] = {}
         self.port_groups: list[str] = []
+        self.port_group_ids: dict[str, int] = {}
         self.group_info: dict[str, _GroupInfo] = {}
         self.shapings: list[TrafficShaping] = []
         self.shaping_ids: dict[TrafficShaping, int] = {}
@@ -88,6 +89,27 @@ class _Builder:
         self.vnic_name_ids: dict[str, int] = {}
         self.tagsets: list[frozenset[str]] = []
         self.raw_tagsets: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+
+    def continue_from(self, previous: Programs) -> _Builder:
+        """Seed the name tables with those of ``previous`` (same lineage), so new rows get
+        the ids the previous programs already use."""
+        self.owners, self.hosts = previous.owners, previous.hosts
+        self.host_ids = {name: i for i, name in enumerate(self.hosts)}
+        self.segments = list(previous.segments)
+        self.segment_ids = {s.network: s.id for s in self.segments if s is not None}
+        self.vlan_segments = {
+            (s.physical_network, s.tag): s.id
+            for s in self.segments
+            if s is not None and s.kind is SegmentKind.VLAN
+        }
+        self.port_groups = list(previous.port_groups)
+        self.port_group_ids = {name: i for i, name in enumerate(self.port_groups)}
+        self.shapings = list(previous.shapings)
+        self.shaping_ids = {s: i for i, s in enumerate(self.shapings)}
+        self.vnic_names = list(previous.vnic_names)
+        self.vnic_name_ids = {name: i for i, name in enumerate(self.vnic_names)}
+        self.tagsets = list(previous.tagsets)
+        return self
 
     def build(self) -> Programs:
         self._segments()
@@ -148,19 +170,22 @@ class _Builder:
         group = self.estate.port_groups.get(Ref(PROVIDER, name))
         if group is None:
             return None
+        known = self.port_group_ids.get(name)
         shaping = -1
         if group.shaping is not None:
             shaping = self.shaping_ids.setdefault(group.shaping, len(self.shapings))
             if shaping == len(self.shapings):
                 self.shapings.append(group.shaping)
         info = _GroupInfo(
-            len(self.port_groups),
+            known if known is not None else len(self.port_groups),
             _MODE[group.vlan.mode],
             _flags(group),
             shaping,
             self._trunk(group),
         )
-        self.port_groups.append(name)
+        if known is None:
+            self.port_group_ids[name] = info.index
+            self.port_groups.append(name)
         self.group_info[name] = info
         return info
 

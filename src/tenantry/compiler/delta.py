@@ -1,11 +1,14 @@
 """Incremental compile: recompile only what a change touches, and say what changed.
 
-A change set that touches only policies is compiled incrementally: the changed policies, the
-address sets they newly need, and the chains of the owners they apply to; every other column
-is shared with the previous programs. Anything else (guests, networks, port groups, tenants,
-services, routers, hosts) takes a full compile and a delta that says so (``full``), which a
-backend answers with a full resync. Either way the result equals a full compile of the new
-estate (``Programs.canonical``), which the property tests check.
+A change set that touches only policies and guests is compiled incrementally. Policies: the
+changed policies, the address sets they newly need, and the chains of the owners they apply
+to. Guests: the changed guests' old port rows stop being live and their new rows are
+appended; the chains of the new rows and the address sets whose scope holds a changed owner
+are recomputed. Every other column is shared with the previous programs. Anything else
+(networks, port groups, tenants, services, routers, hosts) takes a full compile and a delta
+that says so (``full``), which a backend answers with a full resync. Either way the result
+equals a full compile of the new estate (``Programs.canonical``), which the property tests
+check.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from tenantry.compiler._guests import recompile_guests
 from tenantry.compiler._index import CompileIndex
 from tenantry.compiler.compile import compile_estate
 from tenantry.compiler.program import (
@@ -76,16 +80,39 @@ def recompile(
     if not changes:
         return previous, ProgramDelta()
     index = previous.index
+    kinds = {c.kind for c in changes}
     if (
         not isinstance(index, CompileIndex)
         or index.head is not previous
-        or any(c.kind is not Kind.POLICY for c in changes)
+        or not kinds
+        <= {
+            Kind.POLICY,
+            Kind.GUEST,
+        }
     ):
         if estate_after is None:
             estate_after = before.with_changes(changes)
         return compile_estate(estate_after), ProgramDelta(full=True)
-    # policies are all that changed, so services and networks are read from `before`
-    programs, delta = _PolicyRecompile(previous, index, before).run(changes)
+    # only guests and policies changed: segments, port groups and services are read from
+    # `before`; guests come from the changes themselves
+    guest_rows = np.zeros(0, np.intp)
+    guest_sets: frozenset[int] = frozenset()
+    guest_chains: frozenset[int] = frozenset()
+    if Kind.GUEST in kinds:
+        guest_changes = [c for c in changes if c.kind is Kind.GUEST]
+        previous, guest_rows, guest_sets, guest_chains = recompile_guests(
+            previous, index, before, guest_changes
+        )
+        index.head = previous
+    policy_changes = ChangeSet(tuple(c for c in changes if c.kind is Kind.POLICY))
+    programs, delta = _PolicyRecompile(previous, index, before).run(policy_changes)
+    if Kind.GUEST in kinds:
+        delta = ProgramDelta(
+            policies=delta.policies,
+            address_sets=delta.address_sets | guest_sets,
+            chains=delta.chains | guest_chains,
+            ports=np.union1d(delta.ports, guest_rows).astype(np.intp),
+        )
     index.head = programs
     return programs, delta
 
