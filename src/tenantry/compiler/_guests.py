@@ -4,7 +4,7 @@ owner are recomputed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -56,6 +56,36 @@ def _concat(old: PortTable, dead: npt.NDArray[np.intp], new: PortTable) -> PortT
     return PortTable(**columns)  # type: ignore[arg-type]
 
 
+def _spliced_owner_index(
+    index: CompileIndex,
+    ports: PortTable,
+    dead: npt.NDArray[np.intp],
+    new_rows: npt.NDArray[np.intp],
+    owners: int,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The owner index with only the changed owners' runs rebuilt (no sort of every row)."""
+    if index.owner_order is None:
+        return owner_index(ports, owners)
+    order: npt.NDArray[np.intp] = index.owner_order  # type: ignore[assignment]
+    starts: npt.NDArray[np.intp] = index.owner_starts  # type: ignore[assignment]
+    column = ports.owner
+    affected = np.unique(np.concatenate([column[dead], column[new_rows]])).tolist()
+    counts = np.diff(starts)
+    pieces = []
+    cursor = 0
+    for owner in affected:
+        low, high = int(starts[owner]), int(starts[owner + 1])
+        pieces.append(order[cursor:low])
+        run = order[low:high]
+        run = np.concatenate([run[~np.isin(run, dead)], new_rows[column[new_rows] == owner]])
+        pieces.append(run)
+        counts[owner] = len(run)
+        cursor = high
+    pieces.append(order[cursor:])
+    spliced = np.concatenate(pieces).astype(np.intp)
+    return spliced, np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
+
+
 def recompile_guests(
     previous: Programs, index: CompileIndex, before: Estate, changes: Sequence[Change]
 ) -> tuple[Programs, npt.NDArray[np.intp], frozenset[int], frozenset[int]]:
@@ -80,7 +110,9 @@ def recompile_guests(
     chains, combined, new_chains = _chains_for(
         previous, index=index, ports=combined, rows=new_rows, owners=owners, tagsets=tagsets
     )
-    index.owner_order, index.owner_starts = owner_index(combined, len(previous.owners))
+    index.owner_order, index.owner_starts = _spliced_owner_index(
+        index, combined, dead, new_rows, len(previous.owners)
+    )
     sets, changed_sets = _address_sets(
         previous, index=index, estate=before, ports=combined, owners=owners, tagsets=tagsets
     )
@@ -144,14 +176,27 @@ def _address_sets(
     sets = list(previous.address_sets)
     changed: set[int] = set()
     owner_ids = index.owner_ids
-    groups = None
+    order: npt.NDArray[np.intp] = index.owner_order  # type: ignore[assignment]
+    starts: npt.NDArray[np.intp] = index.owner_starts  # type: ignore[assignment]
+
+    def rows_of(names: Iterable[str]) -> npt.NDArray[np.intp]:
+        parts = [
+            order[starts[i] : starts[i + 1]] for n in names if (i := owner_ids.get(n)) is not None
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, np.intp)
+
     for key, aset_id in index.address_set_ids.items():
         if key.service is not None or aset_id >= len(sets) or sets[aset_id] is None:
             continue
         if not any(applies(owner, key) for owner in owners):
             continue
-        if groups is None:
-            groups = group_rows(ports)
+        if key.owner != PROVIDER:
+            scope = rows_of([key.owner])
+        elif key.tenants is not None:
+            scope = rows_of(key.tenants)
+        else:
+            scope = None  # every owner: the selector spans the estate
+        groups = group_rows(ports, scope)
         members = selected_rows(key, groups, previous.owners, tagsets, owner_ids)
         sets[aset_id] = address_set_for(
             aset_id, key, ports=ports, members=members, estate=estate, segments=previous.segments
