@@ -1,10 +1,6 @@
 """The command line: thin commands over the service layer (one module per command group)."""
 
-from tenantry.cli import (  # noqa: F401 - registers the commands
-    lab,
-    objects,
-    spec,
-)
+from tenantry.cli import lab, objects, spec, trace  # noqa: F401 - registers the commands
 from tenantry.cli.main import app, main
 
 __all__ = ["app", "main"]
