@@ -23,9 +23,9 @@ from tenantry.model import PROVIDER, Ref, TrafficShaping
 __all__ = ["PortColumns"]
 
 
-def _offsets(counts: list[int]) -> npt.NDArray[np.int64]:
-    out = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(np.array(counts, np.int64), out=out[1:])
+def _offsets(counts: list[int]) -> npt.NDArray[np.int32]:
+    out = np.zeros(len(counts) + 1, np.int32)
+    np.cumsum(np.array(counts, np.int32), out=out[1:])
     return out
 
 
@@ -159,15 +159,15 @@ class PortColumns:
         table = PortTable(
             owner=np.array([owners.index(o) for o in self.owner_names], np.int32),
             guest=np.array(cols["guest"], np.int32),
-            vnic_name=np.array(cols["vnic_name"], np.int32),
+            vnic_name=np.array(cols["vnic_name"], np.int16),
             kind=np.array(cols["kind"], np.uint8),
-            host=np.array(cols["host"], np.int32),
+            host=np.array(cols["host"], np.int16),
             port_group=np.array(cols["port_group"], np.int32),
             segment=np.array(cols["segment"], np.int32),
             vlan_mode=np.array(cols["vlan_mode"], np.uint8),
             mac=np.array(cols["mac"], np.uint64),
             flags=np.array(cols["flags"], np.uint8),
-            shaping=np.array(cols["shaping"], np.int32),
+            shaping=np.array(cols["shaping"], np.int16),
             tagset=np.array(cols["tagset"], np.int32),
             chain=np.array(chain_col, np.int32),
             live=np.ones(n, np.bool_),
