@@ -155,8 +155,7 @@ class LabEnvironment:
         client = self.backend().client
         deadline = time.monotonic() + timeout
         while True:
-            up = {row.name for row in client.rows("Logical_Switch_Port") if list(row.up) == [True]}
-            waiting = wanted - up
+            waiting = wanted - client.ports_up()
             if not waiting:
                 return
             if time.monotonic() > deadline:

@@ -18,13 +18,28 @@ from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.schema.ovn_northbound import impl_idl
 
-from tenantry.dataplane.ovn.rows import Change, Ref, Row
+from tenantry.dataplane.ovn._jsonparser import use_c_parser
+from tenantry.dataplane.ovn.daemons import run_tool
+from tenantry.dataplane.ovn.rows import NAMED_TABLES, Change, Ref, Row
 from tenantry.dataplane.ovn.sync import Scope, Sync
 from tenantry.errors import BackendUnavailableError, ConflictError, TenantryError
 
 __all__ = ["DEFAULT_OWNER", "NorthboundClient"]
 
 DEFAULT_OWNER = "tenantry"
+
+
+_UNWATCHED = {"Logical_Switch_Port": frozenset({"up", "dynamic_addresses"})}
+"""Status columns northd writes back: not replicated (they are not ours to compare, and
+watching them doubles the update traffic of every bulk write); see ``ports_up``."""
+
+
+class _Idl(ovsdbapp_connection.OvsdbIdl):  # type: ignore[misc]
+    """The IDL replica, without ovsdbapp's per-row ``sleep(0)`` (a yield to green threads we
+    do not have, which costs more than the row on a busy machine)."""
+
+    def cooperative_yield(self) -> None:
+        return None
 
 
 class _ReconcileCommand(ovsdbapp_command.BaseCommand):  # type: ignore[misc]
@@ -69,12 +84,19 @@ class NorthboundClient:
         self.remote = remote
         self.owner = owner
         self.timeout = timeout
+        use_c_parser()
         try:
-            idl = ovsdbapp_connection.OvsdbIdl.from_server(remote, "OVN_Northbound")
+            helper = idlutils.get_schema_helper(remote, "OVN_Northbound")
+            for table, schema in helper.schema_json["tables"].items():
+                skip = _UNWATCHED.get(table, frozenset())
+                helper.register_columns(table, [c for c in schema["columns"] if c not in skip])
+            idl = _Idl(remote, helper)
             conn = ovsdbapp_connection.Connection(idl=idl, timeout=timeout)
             # ovsdbapp keeps the connection on the class: a class per client keeps them apart.
             api_class = type("TenantryNorthbound", (impl_idl.OvnNbApiIdlImpl,), {})
-            self.api = api_class(conn)
+            self.api = api_class(conn, auto_index=False)
+            for table in NAMED_TABLES:
+                self.api.create_index(table, "name")
         except Exception as exc:  # ovsdbapp raises bare Exception/TimeoutException on connect
             raise BackendUnavailableError(
                 f"cannot connect to the Northbound database at {remote}: {exc}"
@@ -98,6 +120,21 @@ class NorthboundClient:
             sync.global_options(options or {})
             sync.roots(desired, full=full, scope=scope)
         return sync.changes
+
+    def ports_up(self) -> set[str]:
+        """Names of the logical switch ports OVN reports ``up`` (bound, flows installed)."""
+        out = run_tool(
+            [
+                "ovn-nbctl",
+                f"--db={self.remote}",
+                "--bare",
+                "--columns=name",
+                "find",
+                "Logical_Switch_Port",
+                "up=true",
+            ]
+        )
+        return set(out.split())
 
     def rows(self, table: str) -> list[Any]:
         """The replica's rows of one table (read under the connection lock; do not keep)."""

@@ -45,12 +45,22 @@ _STATUS_COLUMNS = {
 _SCALAR_DEFAULTS: dict[str, Value] = {"integer": 0, "real": 0.0, "boolean": False, "string": ""}
 
 
+_KINDS: dict[int, ColumnKind] = {}
+_ALWAYS_SET = frozenset({"external_ids", "name"})
+
+
 def _kind(column: Any) -> ColumnKind:
-    if column.type.is_map():
-        return ColumnKind.MAP
-    if column.type.is_scalar():
-        return ColumnKind.SCALAR
-    return ColumnKind.SET
+    """The column's kind, computed once per column object (it is asked for every row)."""
+    found = _KINDS.get(id(column))
+    if found is None:
+        if column.type.is_map():
+            found = ColumnKind.MAP
+        elif column.type.is_scalar():
+            found = ColumnKind.SCALAR
+        else:
+            found = ColumnKind.SET
+        _KINDS[id(column)] = found
+    return found
 
 
 class Sync:
@@ -132,9 +142,10 @@ class Sync:
             if name in desired.children:
                 setattr(row, name, [self._place(child) for child in desired.children[name]])
                 continue
-            value = self._desired_value(desired, name, column)
-            if value != canonical(_kind(column), None) or _kind(column) is ColumnKind.SCALAR:
-                setattr(row, name, self._to_idl(_kind(column), value))
+            if name not in desired.columns and name not in _ALWAYS_SET:
+                continue  # a new row starts with every column at its default
+            kind = _kind(column)
+            setattr(row, name, self._to_idl(kind, self._desired_value(desired, name, column)))
         return row
 
     def _place(self, desired: Row) -> Any:
