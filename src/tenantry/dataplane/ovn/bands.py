@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from tenantry.compiler import CompiledPolicy, CompiledRule
 from tenantry.errors import CapacityError, Violation
-from tenantry.model import Action, Direction, Tier
+from tenantry.model import PROVIDER, Action, Direction, Tier
 
 __all__ = [
     "AFTER_LB",
@@ -85,19 +85,32 @@ def default_scopes(policy: CompiledPolicy) -> tuple[str, ...]:
 
 
 def place_rules(
-    policies: Iterable[CompiledPolicy], scopes: Scopes = default_scopes
+    policies: Iterable[CompiledPolicy],
+    scopes: Scopes = default_scopes,
+    only: set[str] | None = None,
 ) -> dict[tuple[int, int, str], PlacedRule]:
     """Priorities and pass exclusions of every rule, keyed by (policy id, rule index, scope).
 
     The tenant band is shared per owner of the ports: a provider policy in the tenant or
     application tier is placed once in each tenant's ordering (``scopes`` says whose ports it
-    covers), and written as one set of ACLs per tenant.
+    covers), and written as one set of ACLs per tenant. ``only`` limits the work to these
+    scopes ("" for the global bands): a change of one tenant's policies places only its band.
     """
     groups: dict[tuple[str, str], list[CompiledPolicy]] = defaultdict(list)
     for policy in policies:
         band = str(policy.tier) if policy.tier in (Tier.PROVIDER, Tier.BASELINE) else "tenant"
+        if (
+            only is not None
+            and band == "tenant"
+            and policy.ref.owner not in only
+            and policy.ref.owner != PROVIDER
+        ):
+            continue
+        if only is not None and band != "tenant" and "" not in only:
+            continue
         for scope in scopes(policy):
-            groups[(band, scope)].append(policy)
+            if only is None or scope in only:
+                groups[(band, scope)].append(policy)
     placed: dict[tuple[int, int, str], PlacedRule] = {}
     for (_, scope), members in groups.items():
         members.sort(key=lambda p: p.sort_key)

@@ -94,9 +94,11 @@ class NorthboundClient:
             conn = ovsdbapp_connection.Connection(idl=idl, timeout=timeout)
             # ovsdbapp keeps the connection on the class: a class per client keeps them apart.
             api_class = type("TenantryNorthbound", (impl_idl.OvnNbApiIdlImpl,), {})
-            self.api = api_class(conn, auto_index=False)
+            self.api = api_class(conn, start=False, auto_index=False)
+            # Indexes exist before the first rows arrive, so every row is indexed.
             for table in NAMED_TABLES:
                 self.api.create_index(table, "name")
+            self.api.start_connection(conn)
         except Exception as exc:  # ovsdbapp raises bare Exception/TimeoutException on connect
             raise BackendUnavailableError(
                 f"cannot connect to the Northbound database at {remote}: {exc}"

@@ -78,10 +78,7 @@ def _group(key: str, members: Iterable[str], acls: Iterable[Row], **external: st
 
 def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]:
     """Port groups with ACLs for the policies (of ``owners``, or all), and their address sets."""
-    ports, _ = logical_ports(programs)
-    lsps_of_row: dict[int, list[str]] = {}
-    for port in ports:
-        lsps_of_row.setdefault(port.row, []).append(port.name)
+    lsps_of_row = _PortNames(programs)
     live = [p for p in programs.policies if p is not None]
     rows_of: dict[int, frozenset[int]] = {}
 
@@ -89,6 +86,11 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
         if policy.id not in rows_of:
             rows_of[policy.id] = frozenset(programs.ports_of_policy(policy.id).tolist())
         return rows_of[policy.id]
+
+    def scopes(policy: CompiledPolicy) -> tuple[str, ...]:
+        if policy.tier in (Tier.PROVIDER, Tier.BASELINE) or policy.ref.owner != PROVIDER:
+            return default_scopes(policy)
+        return tuple(scope_rows(policy))
 
     def scope_rows(policy: CompiledPolicy) -> dict[str, frozenset[int]]:
         """The policy's ports by the scope its priorities are placed in (see bands)."""
@@ -99,7 +101,10 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
             by_owner.setdefault(programs.owner_of(row), set()).add(row)
         return {owner: frozenset(rows) for owner, rows in by_owner.items()}
 
-    placed = place_rules(live, lambda policy: scope_rows(policy).keys())
+    # Only the bands the wanted owners' rules live in need placing (all, for a full build).
+    # (A provider change may touch every tenant's band: its policies can sit in tenant tiers.)
+    wanted = None if owners is None or PROVIDER in owners else set(owners)
+    placed = place_rules(live, scopes, wanted)
 
     rows: list[Row] = []
     used_sets: set[int] = set()
@@ -164,6 +169,28 @@ def policy_rows(programs: Programs, owners: set[str] | None = None) -> list[Row]
         )
     rows.extend(_address_set_rows(programs, used_sets))
     return rows
+
+
+class _PortNames(dict[int, list[str]]):
+    """Logical port names of a port row, computed when first asked for (a policy change
+    touches a few ports of a large estate)."""
+
+    def __init__(self, programs: Programs) -> None:
+        super().__init__()
+        self.programs = programs
+
+    def __missing__(self, row: int) -> list[str]:
+        name = self.programs.port_name(row)
+        trunk = (
+            self.programs.ports.trunk_of(row) if int(self.programs.ports.segment[row]) < 0 else ()
+        )
+        found = [names.trunk_child(name, vlan) for vlan, _ in trunk] if trunk else [name]
+        self[row] = found
+        return found
+
+    def get(self, row: int, default: object = None) -> list[str]:
+        del default  # every live row has names
+        return self[row]
 
 
 def _by_exclusions(

@@ -45,13 +45,12 @@ _STATUS_COLUMNS = {
 _SCALAR_DEFAULTS: dict[str, Value] = {"integer": 0, "real": 0.0, "boolean": False, "string": ""}
 
 
-_KINDS: dict[int, ColumnKind] = {}
 _ALWAYS_SET = frozenset({"external_ids", "name"})
 
 
 def _kind(column: Any) -> ColumnKind:
-    """The column's kind, computed once per column object (it is asked for every row)."""
-    found = _KINDS.get(id(column))
+    """The column's kind, kept on the column schema object (it is asked for every row)."""
+    found: ColumnKind | None = getattr(column, "_tenantry_kind", None)
     if found is None:
         if column.type.is_map():
             found = ColumnKind.MAP
@@ -59,7 +58,7 @@ def _kind(column: Any) -> ColumnKind:
             found = ColumnKind.SCALAR
         else:
             found = ColumnKind.SET
-        _KINDS[id(column)] = found
+        column._tenantry_kind = found
     return found
 
 
