@@ -41,3 +41,33 @@ def _catalogue_names(lab: RunningLab) -> set[str]:
 
     topology = lab_topology(lab.env, lab.programs)
     return {a.name for a in catalogue(topology, lambda _: {}, lambda _: [])}
+
+
+def test_the_example_estate_withstands_every_attack() -> None:
+    """examples/specs/demo.yaml as lab guests: every attack blocked, every control passing."""
+    import tempfile
+    from pathlib import Path
+
+    from tenantry.dataplane.environment import LabEnvironment
+    from tests.helpers.estates import example_estate
+
+    with tempfile.TemporaryDirectory(prefix="tdemo", dir="/tmp") as directory:
+        env = LabEnvironment(Path(directory), prefix="tdm")
+        try:
+            programs = env.up(example_estate("demo"))
+            topology_names = {a for a in _catalogue_names_of(env, programs) if a != CRASH_PROBE}
+            report = attack_lab(env, programs, sorted(topology_names))
+        finally:
+            env.down()
+    failed = [f"{f.outcome} {f.name} {f.attacker}: {f.leaks or f.control_missing}"
+              for f in report.findings if f.outcome is not Outcome.BLOCKED]  # fmt: skip
+    assert failed == []
+    assert report.crashed == []
+
+
+def _catalogue_names_of(env: object, programs: object) -> set[str]:
+    from tenantry.dataplane.attackrun import lab_topology
+    from tenantry.dataplane.lab.catalogue import catalogue
+
+    topology = lab_topology(env, programs)  # type: ignore[arg-type]
+    return {a.name for a in catalogue(topology, lambda _: {}, lambda _: [])}
