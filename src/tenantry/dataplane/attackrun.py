@@ -96,24 +96,31 @@ def _judge(
     reference: ReferenceBackend, rows: dict[str, int]
 ) -> Callable[[Endpoint, Endpoint, str, int, int], bool]:
     def judge(src: Endpoint, dst: Endpoint, proto: str, dport: int, family: int) -> bool:
-        if family != 4 or not src.ipv4 or not dst.ipv4:
+        sources, targets = (src.ipv4, dst.ipv4) if family == 4 else (src.ipv6, dst.ipv6)
+        if not sources or not targets:
             return False
         routed = src.segment != dst.segment
         if routed and src.router_mac is None:
             return False
         dst_mac = src.router_mac if routed and src.router_mac else dst.mac
+        a, b = sources[0], targets[0]
         if proto == "icmp":
-            l3 = packets.ipv4(src.ipv4[0], dst.ipv4[0], 1, packets.icmp_echo(9))
+            number = 1 if family == 4 else 58
+            l4 = (
+                packets.icmp_echo(9)
+                if family == 4
+                else packets.icmpv6(a, b, 128, 0, b"\0\x09\0\x01")
+            )
         elif proto == "tcp":
-            l3 = packets.ipv4(
-                src.ipv4[0], dst.ipv4[0], 6, packets.tcp(src.ipv4[0], dst.ipv4[0], 41000, dport)
-            )
+            number, l4 = 6, packets.tcp(a, b, 41000, dport)
         else:
-            l3 = packets.ipv4(
-                src.ipv4[0], dst.ipv4[0], 17, packets.udp(src.ipv4[0], dst.ipv4[0], 41000, dport)
-            )
+            number, l4 = 17, packets.udp(a, b, 41000, dport)
+        if family == 4:
+            frame = packets.ethernet(dst_mac, src.mac, 0x0800, packets.ipv4(a, b, number, l4))
+        else:
+            frame = packets.ethernet(dst_mac, src.mac, 0x86DD, packets.ipv6(a, b, number, l4))
         reference.conntrack.connections.clear()
-        verdict = reference.classify(packets.ethernet(dst_mac, src.mac, 0x0800, l3), rows[src.name])
+        verdict = reference.classify(frame, rows[src.name])
         return verdict.action is Disposition.FORWARD and rows[dst.name] in verdict.egress
 
     return judge
