@@ -26,7 +26,7 @@ from typing import Any
 from bench.estates import estate_of_shape
 from tenantry.compiler import compile_estate, recompile
 from tenantry.dataplane.ovn import NorthboundClient, OvnBackend, OvnDeployment
-from tenantry.dataplane.ovn.rows import Ref, Row
+from tenantry.dataplane.ovn.rows import Row
 from tenantry.model import Change, ChangeSet, Kind, Op, Policy
 
 RESULTS = Path(__file__).parent / "results" / "ovn.json"
@@ -55,8 +55,12 @@ def _ports(rows: int) -> list[tuple[str, str, str]]:
     """(switch, port, "MAC IP") for ``rows`` ports on switches of 100 ports."""
     found = []
     for i in range(rows):
-        mac = f"02:00:{(i >> 24) & 255:02x}:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}"
-        found.append((f"sw{i // 100}", f"port{i}", f"{mac} 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"))
+        mac = (
+            f"02:00:{(i >> 24) & 255:02x}:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}"
+        )
+        found.append(
+            (f"sw{i // 100}", f"port{i}", f"{mac} 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}")
+        )
     return found
 
 
@@ -71,7 +75,8 @@ def bench_push(rows: int, peer_sample: int) -> dict[str, Any]:
             Row("Logical_Switch_Port", port, {"addresses": [address], "port_security": [address]})
         )
     desired = [
-        Row("Logical_Switch", f"b/{s}", {"name": s}, {"ports": tuple(by_switch[s])}) for s in switches
+        Row("Logical_Switch", f"b/{s}", {"name": s}, {"ports": tuple(by_switch[s])})
+        for s in switches
     ]
     result: dict[str, Any] = {"rows": operations}
     with central() as deployment:
@@ -111,8 +116,12 @@ def bench_push(rows: int, peer_sample: int) -> dict[str, Any]:
         elapsed = time.perf_counter() - start
         result["one_nbctl_seconds"] = elapsed
         result["one_nbctl_rows_per_second"] = operations / elapsed
-    result["ratio_vs_per_row"] = result["tenantry_rows_per_second"] / result["per_row_nbctl_rows_per_second"]
-    result["ratio_vs_one_transaction"] = result["one_nbctl_rows_per_second"] / result["tenantry_rows_per_second"]
+    result["ratio_vs_per_row"] = (
+        result["tenantry_rows_per_second"] / result["per_row_nbctl_rows_per_second"]
+    )
+    result["ratio_vs_one_transaction"] = (
+        result["one_nbctl_rows_per_second"] / result["tenantry_rows_per_second"]
+    )
     return result
 
 
@@ -144,7 +153,11 @@ def _changed_policy(estate: Any, tenant: str, serial: int) -> ChangeSet:
     before: Policy = estate.policies[ref]
     rules = list(before.rules)
     first = rules[0]
-    rules[0] = first.model_copy(update={"ports": ((1000 + serial, 1000 + serial),)}) if first.ports else first.model_copy(update={"log": not first.log})
+    rules[0] = (
+        first.model_copy(update={"ports": ((1000 + serial, 1000 + serial),)})
+        if first.ports
+        else first.model_copy(update={"log": not first.log})
+    )
     after = before.model_copy(update={"rules": tuple(rules)})
     return ChangeSet((Change(Op.UPDATE, Kind.POLICY, ref, before, after),))
 
@@ -152,7 +165,12 @@ def _changed_policy(estate: Any, tenant: str, serial: int) -> ChangeSet:
 def bench_policy(vnics: int, changes: int) -> dict[str, Any]:
     """One tenant's policy change: recompile, apply the delta, northd done; vs full resync."""
     tenants = max(1, vnics // 100)
-    estate = estate_of_shape(tenants=tenants, hosts=max(1, vnics // 3200), guests_per_host=min(320, vnics // 10), vnics_per_guest=10)
+    estate = estate_of_shape(
+        tenants=tenants,
+        hosts=max(1, vnics // 3200),
+        guests_per_host=min(320, vnics // 10),
+        vnics_per_guest=10,
+    )
     programs = compile_estate(estate)
     timings = []
     written = []
@@ -197,23 +215,22 @@ def bench_policy(vnics: int, changes: int) -> dict[str, Any]:
 def bench_flows(vnics: int) -> dict[str, Any]:
     """Logical flows northd computes, per vNIC, for an estate of this many vNICs."""
     estate = estate_of_shape(
-        tenants=max(1, vnics // 100), hosts=max(1, vnics // 3200), guests_per_host=min(320, max(1, vnics // 10)), vnics_per_guest=10
+        tenants=max(1, vnics // 100),
+        hosts=max(1, vnics // 3200),
+        guests_per_host=min(320, max(1, vnics // 10)),
+        vnics_per_guest=10,
     )
     programs = compile_estate(estate)
     with central() as deployment:
-        backend = OvnBackend(deployment.nb_remote, timeout=900)
+        backend = OvnBackend(deployment.nb_remote, timeout=1800)
         start = time.perf_counter()
         backend.apply(programs)
         elapsed = time.perf_counter() - start
         backend.close()
-        out = subprocess.run(
-            ["ovn-sbctl", f"--db={deployment.sb_remote}", "--bare", "--columns=_uuid", "list", "Logical_Flow"],
-            check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
-        acls = subprocess.run(
-            ["ovn-nbctl", f"--db={deployment.nb_remote}", "--bare", "--columns=_uuid", "list", "ACL"],
-            check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+        # northd may still be writing the Southbound when hv_cfg moves with no chassis
+        _settle_southbound(deployment)
+        out = _uuids("ovn-sbctl", deployment.sb_remote, "Logical_Flow")
+        acls = _uuids("ovn-nbctl", deployment.nb_remote, "ACL")
     count = sum(1 for line in out.splitlines() if line.strip())
     acl_count = sum(1 for line in acls.splitlines() if line.strip())
     live = int(programs.live_rows().size)
@@ -227,8 +244,32 @@ def bench_flows(vnics: int) -> dict[str, Any]:
     }
 
 
+def _settle_southbound(deployment: OvnDeployment, quiet: float = 5.0, limit: float = 900.0) -> None:
+    """Until the Southbound's logical flow count stops changing for ``quiet`` seconds."""
+    deadline = time.monotonic() + limit
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(_uuids("ovn-sbctl", deployment.sb_remote, "Logical_Flow").split())
+        if count != last:
+            last, since = count, time.monotonic()
+        elif count and time.monotonic() - since >= quiet:
+            return
+        time.sleep(1.0)
+
+
+def _uuids(tool: str, remote: str, table: str) -> str:
+    return subprocess.run(
+        [tool, f"--db={remote}", "--bare", "--columns=_uuid", "list", table],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="what", required=True)
     push = sub.add_parser("push")
     push.add_argument("--rows", type=int, default=5000)
@@ -247,7 +288,9 @@ def main() -> None:
     if args.what in ("onboard", "all"):
         results["onboard"] = bench_onboard()
     if args.what in ("policy", "all"):
-        results["policy"] = bench_policy(getattr(args, "vnics", 10000), getattr(args, "changes", 20))
+        results["policy"] = bench_policy(
+            getattr(args, "vnics", 10000), getattr(args, "changes", 20)
+        )
     if args.what in ("flows", "all"):
         results["flows"] = [bench_flows(n) for n in getattr(args, "vnics", [1000, 10000, 50000])]
     print(json.dumps(results, indent=2))
