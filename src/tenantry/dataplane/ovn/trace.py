@@ -30,6 +30,7 @@ from tenantry.errors import BackendUnavailableError, FrameError
 
 __all__ = ["OvnTracer", "TraceResult", "microflow", "parse_trace", "to_verdict"]
 
+_SERIAL = itertools.count()
 _OUTPUT = re.compile(r'output to "([^"]+)"')
 _STAGE = re.compile(r"^\s*\d+\. ((?:ls|lr)_(?:in|out)_[a-z_]+) \([^)]*\): .*?, priority (\d+)")
 
@@ -162,13 +163,15 @@ class OvnTracer:
     """An ``ovn-trace`` daemon on a Southbound database, asked over its control socket."""
 
     def __init__(self, sb_remote: str, rundir: Path) -> None:
+        # Each tracer has its own daemon: another one stopping must not take this one down.
+        tag = f"trace-{os.getpid()}-{next(_SERIAL)}"
         self._daemon = Daemon(
             "ovn-trace",
-            ("ovn-trace", f"--db={sb_remote}", f"--unixctl={rundir / 'trace.ctl'}"),
-            rundir / "trace.pid",
-            rundir / "trace.log",
+            ("ovn-trace", f"--db={sb_remote}", f"--unixctl={rundir / f'{tag}.ctl'}"),
+            rundir / f"{tag}.pid",
+            rundir / f"{tag}.log",
         )
-        self._socket = rundir / "trace.ctl"
+        self._socket = rundir / f"{tag}.ctl"
         self._client: Any = None
         self._connect()
 
@@ -197,7 +200,7 @@ class OvnTracer:
     def log_errors(self) -> list[str]:
         """Logical flows ovn-trace could not parse (a translation bug if any)."""
         try:
-            text = (self._socket.parent / "trace.log").read_text()
+            text = self._daemon.logfile.read_text()
         except OSError:
             return []
         return [line for line in text.splitlines() if "parsing expression failed" in line]
