@@ -12,6 +12,8 @@ when it starts (``settle`` restarts it after a change), and assumes connection s
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
