@@ -40,9 +40,21 @@ class ReferenceBackend:
     # ------------------------------------------------------------------ Backend
 
     def apply(self, programs: Programs, delta: ProgramDelta | None = None) -> None:
-        """Enforce ``programs``; established connections the new programs deny are cut."""
-        del delta  # tables are rebuilt from the programs; the delta is only an optimisation
-        pipeline = Pipeline(Tables(programs), self.conntrack)
+        """Enforce ``programs``; established connections the new programs deny are cut.
+
+        With an incremental ``delta`` that kept every port (a policy change), the lookup
+        tables are reused; otherwise they are rebuilt from the programs."""
+        current = self._pipeline
+        if (
+            delta is not None
+            and not delta.full
+            and current is not None
+            and current.tables.shares_layout(programs)
+        ):
+            tables = current.tables.rebind(programs)
+        else:
+            tables = Tables(programs)
+        pipeline = Pipeline(tables, self.conntrack)
         self._pipeline = pipeline
         self.flows.clear()
         self.batch.clear()
