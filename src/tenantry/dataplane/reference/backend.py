@@ -11,7 +11,7 @@ import numpy.typing as npt
 from tenantry.compiler import ProgramDelta, Programs
 from tenantry.dataplane.reference.batch import BatchClassifier, BatchResult
 from tenantry.dataplane.reference.conntrack import ConnTrack
-from tenantry.dataplane.reference.flows import FlowCache, flow_cache_key
+from tenantry.dataplane.reference.flows import STATELESS, FlowCache, flow_cache_key
 from tenantry.dataplane.reference.pipeline import Pipeline
 from tenantry.dataplane.reference.tables import Tables
 from tenantry.dataplane.verdict import Verdict
@@ -89,15 +89,22 @@ class ReferenceBackend:
         pipeline = self._pipeline
         if pipeline is None:
             pipeline = self._current()
-        row = self.port(ingress) if isinstance(ingress, str) else ingress
+        row = ingress if ingress.__class__ is int else self.port(ingress)  # type: ignore[arg-type]
         if trace:
             return pipeline.classify(frame, row, trace=True)
         key = flow_cache_key(frame, row)
         if key is None:
             return pipeline.classify(frame, row)
-        cached = self.flows.get(key)
-        if cached is not None:
-            return cached
+        entry = self.flows.entries.get(key)
+        if entry is not None:  # the hit path, inlined: it is the one that runs per packet
+            verdict, condition, flow, conn = entry
+            if condition == STATELESS:
+                return verdict
+            if conn is not None:
+                if self.conntrack.touch(conn):
+                    return verdict
+            elif self.conntrack.lookup(flow) is None:
+                return verdict
         verdict = pipeline.classify(frame, row)
         self.flows.put(key, verdict)
         return verdict
