@@ -62,3 +62,17 @@ def test_policy_change_reuses_the_lookup_tables_and_takes_effect() -> None:
 
     assert backend._current().tables.mac_to_row is tables.mac_to_row
     assert backend.classify(probe.frame, probe.ingress).action is Disposition.DROP
+
+
+def test_hook_can_freeze_what_it_enforced(tmp_path: Path) -> None:
+    """With freeze_after_apply the enforced programs leave the collector's generations."""
+    import gc
+
+    hook = EnforcementHook(ReferenceBackend(), freeze_after_apply=True)
+    service = Service.open(f"sqlite:///{tmp_path / 't.db'}", hooks=[hook])
+    try:
+        service.apply(Actor.local_operator(), example_estate())
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        service.close()
