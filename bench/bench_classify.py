@@ -28,6 +28,7 @@ from bench.estates import estate_of_shape, seed_estate
 from tenantry.compiler import ANY_PROTOCOL, PeerKind, Programs, compile_estate
 from tenantry.dataplane.probe import build_probe
 from tenantry.dataplane.reference import ReferenceBackend
+from tenantry.dataplane.reference._kernel import probe_kernel
 from tenantry.model import Action, Direction
 
 RESULTS = Path(__file__).parent / "results"
@@ -89,7 +90,17 @@ def _scalar(
         samples.append(timer() - start - base)
     p50, p99 = _percentiles(samples)
     forwarded = sum(backend.classify(f, r).action.value == "forward" for r, f in flows)
-    return {"scalar_p50_ns": p50, "scalar_p99_ns": p99, "flows_forwarded": forwarded}
+    start = time.thread_time_ns()
+    for i in range(calls):
+        row, frame = flows[i % len(flows)]
+        classify(frame, row)
+    cpu_mean = (time.thread_time_ns() - start) / calls
+    return {
+        "scalar_p50_ns": p50,
+        "scalar_p99_ns": p99,
+        "scalar_cpu_mean_ns": round(cpu_mean),
+        "flows_forwarded": forwarded,
+    }
 
 
 def _first_packets(backend: ReferenceBackend, flows: list[tuple[int, bytes]]) -> dict[str, float]:
@@ -126,13 +137,27 @@ def _batch(
     for _ in range(3):
         result = backend.classify_batch(frames, lengths, rows)
     times = []
+    cpu = []
     for _ in range(rounds):
-        start = time.perf_counter_ns()
+        start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
         result = backend.classify_batch(frames, lengths, rows)
         times.append(time.perf_counter_ns() - start)
+        cpu.append(time.thread_time_ns() - start_cpu)
     times.sort()
+    cpu.sort()
+    backend.batch.compiled = False
+    numpy_times = []
+    for _ in range(rounds):
+        start = time.thread_time_ns()
+        backend.classify_batch(frames, lengths, rows)
+        numpy_times.append(time.thread_time_ns() - start)
+    backend.batch.compiled = True
+    numpy_times.sort()
     return {
         "batch_ns_per_packet": round(times[len(times) // 2] / BATCH, 1),
+        "batch_cpu_ns_per_packet": round(cpu[len(cpu) // 2] / BATCH, 1),
+        "batch_numpy_cpu_ns_per_packet": round(numpy_times[len(numpy_times) // 2] / BATCH, 1),
+        "batch_kernel": probe_kernel is not None,
         "batch_hits": result.hits / BATCH,
     }
 
@@ -251,6 +276,7 @@ def run_all() -> list[dict[str, Any]]:
         "scalar_p50": round(seed["scalar_p50_ns"] / small["scalar_p50_ns"], 2),
         "first_packet_p50": round(seed["first_packet_p50_ns"] / small["first_packet_p50_ns"], 2),
         "batch": round(seed["batch_ns_per_packet"] / small["batch_ns_per_packet"], 2),
+        "batch_cpu": round(seed["batch_cpu_ns_per_packet"] / small["batch_cpu_ns_per_packet"], 2),
         "linear_scan_p50": round(seed["linear_p50_ns"] / small["linear_p50_ns"], 1),
     }
     results.append(growth)

@@ -32,11 +32,9 @@ _CSR = ("v4_offsets", "v6_offsets", "trunk_offsets")
 
 def _guest_ids(index: CompileIndex, previous: Programs) -> dict[Ref, int]:
     """Guest reference -> the id of its current rows (built once per lineage)."""
-    found: dict[Ref, int] | None = getattr(index, "guest_ids", None)
-    if found is None:
-        found = {ref: i for i, ref in enumerate(previous.guests)}
-        index.guest_ids = found  # type: ignore[attr-defined]
-    return found
+    if index.guest_ids is None:
+        index.guest_ids = {ref: i for i, ref in enumerate(previous.guests)}
+    return index.guest_ids
 
 
 def _concat(old: PortTable, dead: npt.NDArray[np.intp], new: PortTable) -> PortTable:

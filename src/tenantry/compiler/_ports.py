@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from tenantry.compiler.addresses import mac_int
 from tenantry.compiler.program import PortFlag, PortKind, PortTable, VlanModeCode
+from tenantry.errors import CapacityError, Violation
 from tenantry.model import PROVIDER, Guest, Ref, Vnic
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MANAGEMENT_NAME", "PortBuilder"]
 
+INT16_MAX = 32_767
 MANAGEMENT_NAME = ".management"
 """The vNIC-name slot of a management interface (never a valid vNIC name: it has a dot)."""
 
@@ -115,6 +117,16 @@ class PortBuilder:
                 else:
                     rows.odd[len(rows.n4)] = addresses
                     rows.n4.append(0)
+        limits = {
+            "hosts": len(self.builder.hosts),
+            "distinct vNIC names": len(self.builder.vnic_names),
+            "shaping profiles": len(self.builder.shapings),
+        }
+        for what, count in limits.items():
+            if count > INT16_MAX:
+                raise CapacityError(
+                    [Violation("compiler-limit", f"{count} {what}: at most {INT16_MAX}")]
+                )
         columns = self._vnic_columns(per_guest, rows)
         management = self._management_rows(refs, chosen)
         return tuple(refs), self._table(columns, management)

@@ -27,9 +27,11 @@ Ports (:class:`PortTable`, columnar: one row per port, numpy arrays)
     VGT trunk: see the trunk CSR), VLAN mode, locked MAC (48-bit int), L2 flags
     (:class:`PortFlag`), shaping profile (index into ``Programs.shapings``, -1: none), tag set
     (index into ``Programs.tagsets``), policy chain (index into ``Programs.chains``) and
-    ``live``. Locked addresses are CSR arrays: ``v4_offsets``/``v4`` (uint32) and
-    ``v6_offsets``/``v6`` (rows of two uint64 halves). The EUI-64 link-local address is derived
-    from the MAC (:meth:`PortTable.link_local`), not stored. A VGT trunk's VLAN -> segment map
+    ``live``. Host, vNIC-name and shaping indices are int16 (at most 32,767 of each; the
+    compiler refuses more), CSR offsets int32. Locked addresses are CSR arrays:
+    ``v4_offsets``/``v4`` (uint32) and ``v6_offsets``/``v6`` (rows of two uint64 halves). The
+    EUI-64 link-local address is derived from the MAC (:meth:`PortTable.link_local`), not
+    stored. A VGT trunk's VLAN -> segment map
     is the CSR ``trunk_offsets``/``trunk_vlans``/``trunk_segments``.
 
 Router interfaces (:class:`RouterInterface`)

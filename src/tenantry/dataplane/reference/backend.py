@@ -11,7 +11,7 @@ import numpy.typing as npt
 from tenantry.compiler import ProgramDelta, Programs
 from tenantry.dataplane.reference.batch import BatchClassifier, BatchResult
 from tenantry.dataplane.reference.conntrack import ConnTrack
-from tenantry.dataplane.reference.flows import FlowCache, flow_cache_key
+from tenantry.dataplane.reference.flows import STATELESS, FlowCache, flow_cache_key
 from tenantry.dataplane.reference.pipeline import Pipeline
 from tenantry.dataplane.reference.tables import Tables
 from tenantry.dataplane.verdict import Verdict
@@ -29,6 +29,7 @@ class ReferenceBackend:
         self, programs: Programs | None = None, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.conntrack = ConnTrack(clock)
+        self._clock = clock
         self.flows = FlowCache(self.conntrack)
         self.batch = BatchClassifier(self.classify, self.flows, self.conntrack)
         self._pipeline: Pipeline | None = None
@@ -40,9 +41,21 @@ class ReferenceBackend:
     # ------------------------------------------------------------------ Backend
 
     def apply(self, programs: Programs, delta: ProgramDelta | None = None) -> None:
-        """Enforce ``programs``; established connections the new programs deny are cut."""
-        del delta  # tables are rebuilt from the programs; the delta is only an optimisation
-        pipeline = Pipeline(Tables(programs), self.conntrack)
+        """Enforce ``programs``; established connections the new programs deny are cut.
+
+        With an incremental ``delta`` that kept every port (a policy change), the lookup
+        tables are reused; otherwise they are rebuilt from the programs."""
+        current = self._pipeline
+        if (
+            delta is not None
+            and not delta.full
+            and current is not None
+            and current.tables.shares_layout(programs)
+        ):
+            tables = current.tables.rebind(programs)
+        else:
+            tables = Tables(programs)
+        pipeline = Pipeline(tables, self.conntrack)
         self._pipeline = pipeline
         self.flows.clear()
         self.batch.clear()
@@ -77,15 +90,24 @@ class ReferenceBackend:
         pipeline = self._pipeline
         if pipeline is None:
             pipeline = self._current()
-        row = self.port(ingress) if isinstance(ingress, str) else ingress
+        row = ingress if ingress.__class__ is int else self.port(ingress)  # type: ignore[arg-type]
         if trace:
             return pipeline.classify(frame, row, trace=True)
         key = flow_cache_key(frame, row)
         if key is None:
             return pipeline.classify(frame, row)
-        cached = self.flows.get(key)
-        if cached is not None:
-            return cached
+        entry = self.flows.entries.get(key)
+        if entry is not None:  # the hit path, inlined: it is the one that runs per packet
+            verdict, condition, flow, conn = entry
+            if condition == STATELESS:
+                return verdict
+            if conn is not None:
+                now = self._clock()
+                if conn.alive and conn.expires >= now:  # ConnTrack.touch, inlined
+                    conn.expires = now + conn.timeout
+                    return verdict
+            elif self.conntrack.lookup(flow) is None:
+                return verdict
         verdict = pipeline.classify(frame, row)
         self.flows.put(key, verdict)
         return verdict

@@ -16,10 +16,12 @@ a policy drop holds while no connection was opened since it was checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from tenantry.dataplane.reference._kernel import RECHECK, probe_kernel
 from tenantry.dataplane.reference.conntrack import Connection, ConnTrack, FlowKey
 from tenantry.dataplane.reference.flows import (
     NEEDS_CONNECTION,
@@ -40,6 +42,7 @@ _C = (
     _M(0x165667B19E3779F9),
     _M(0xD6E8FEB86659FD93),
 )
+_CONSTANTS = np.array(_C, np.uint64)
 _ETH_IPV4_IHL5 = _M(0x450008)
 """Bytes 12-14 (08 00 45) as they sit in bits 32-55 of the second little-endian word."""
 _FRAG_MASK = _M(0xFFBF) << _M(32)
@@ -117,6 +120,8 @@ class BatchClassifier:
         self._riding: list[tuple[Connection | None, FlowKey] | None] = [None] * size
         self.verdicts: list[Verdict] = []
         self._verdict_ids: dict[int, int] = {}
+        self.compiled = True
+        """Use the compiled kernel when numba is installed (False: always numpy)."""
 
     def clear(self) -> None:
         """Forget every entry (new programs were applied)."""
@@ -147,6 +152,29 @@ class BatchClassifier:
         rows: npt.NDArray[np.integer],
     ) -> BatchResult:
         """Verdicts for a batch of frames."""
+        now = self._conntrack.clock()
+        if probe_kernel is not None and self.compiled:
+            ids, first, second, eligible, keys = self._lookup_compiled(frames, lengths, rows, now)
+        else:
+            ids, first, second, eligible, keys = self._lookup_numpy(frames, lengths, rows, now)
+        hits = int(np.count_nonzero(ids >= 0))
+        for i in np.flatnonzero(ids < 0).tolist():
+            frame = frames[i, : int(lengths[i])].tobytes()
+            row = int(rows[i])
+            verdict = self._classify(frame, row)  # type: ignore[operator]
+            ids[i] = self._id(verdict)
+            if eligible[i]:
+                target = int(first[i]) if not self._used[first[i]] else int(second[i])
+                self._remember(target, keys[:, i], flow_cache_key(frame, row), now)
+        return BatchResult(ids, self.verdicts, hits)
+
+    def _lookup_numpy(
+        self,
+        frames: npt.NDArray[np.uint8],
+        lengths: npt.NDArray[np.integer],
+        rows: npt.NDArray[np.integer],
+        now: float,
+    ) -> tuple[Any, Any, Any, Any, Any]:
         keys, eligible = batch_keys(frames, lengths, rows)
         h = (keys[0] * _C[0]) ^ (keys[1] * _C[1]) ^ (keys[2] * _C[2]) ^ (keys[3] * _C[3])
         first = (h >> _M(64 - TABLE_BITS)).astype(np.intp)
@@ -159,18 +187,49 @@ class BatchClassifier:
             hit[retry[again]] = True
             slot[retry[again]] = second[retry[again]]
         ids = np.where(hit, self._verdict[slot], -1).astype(np.int32)
-        now = self._conntrack.clock()
         self._check_conditions(ids, slot, now)
-        hits = int(np.count_nonzero(ids >= 0))
-        for i in np.flatnonzero(ids < 0).tolist():
-            frame = frames[i, : int(lengths[i])].tobytes()
-            row = int(rows[i])
-            verdict = self._classify(frame, row)  # type: ignore[operator]
-            ids[i] = self._id(verdict)
-            if eligible[i]:
-                target = int(first[i]) if not self._used[first[i]] else int(second[i])
-                self._remember(target, keys[:, i], flow_cache_key(frame, row), now)
-        return BatchResult(ids, self.verdicts, hits)
+        return ids, first, second, eligible, keys
+
+    def _lookup_compiled(
+        self,
+        frames: npt.NDArray[np.uint8],
+        lengths: npt.NDArray[np.integer],
+        rows: npt.NDArray[np.integer],
+        now: float,
+    ) -> tuple[Any, Any, Any, Any, Any]:
+        n = len(frames)
+        ids = np.empty(n, np.int32)
+        status = np.empty(n, np.uint8)
+        first = np.empty(n, np.int64)
+        second = np.empty(n, np.int64)
+        eligible = np.empty(n, np.bool_)
+        keys = np.empty((4, n), np.uint64)
+        assert probe_kernel is not None  # noqa: S101 - checked by the caller
+        probe_kernel(
+            frames, frames.view(np.uint64), lengths, rows, self._keys, self._used,
+            self._verdict, self._condition, self._expires, self._refreshed, self._commits,
+            now, self._conntrack.commits,
+            REFRESH_S, TABLE_BITS, _CONSTANTS, ids, status, first, second, eligible, keys,
+        )  # fmt: skip
+        recheck = np.flatnonzero(status == RECHECK)
+        if len(recheck):
+            slots = first[recheck]
+            commits = self._conntrack.commits
+            for s in np.unique(slots).tolist():
+                if self._condition[s] == NEEDS_CONNECTION:
+                    self._refresh(s, now)
+                else:
+                    entry = self._riding[s]
+                    if entry is not None and self._conntrack.lookup(entry[1]) is None:
+                        self._commits[s] = commits
+            valid = np.where(
+                self._condition[slots] == NEEDS_CONNECTION,
+                self._expires[slots] > now,
+                self._commits[slots] == commits,
+            )
+            ids[recheck[~valid]] = -1
+        # for misses the kernel left the first candidate in `first` (hits: their slot)
+        return ids, first, second, eligible, keys
 
     def _check_conditions(
         self, ids: npt.NDArray[np.int32], slot: npt.NDArray[np.intp], now: float

@@ -9,6 +9,8 @@ new programs are applied.
 
 from __future__ import annotations
 
+import struct
+
 from tenantry.dataplane.reference.conntrack import Connection, ConnTrack, FlowKey
 from tenantry.dataplane.verdict import Disposition, Reason, Stage, Verdict
 
@@ -19,32 +21,35 @@ NEEDS_CONNECTION = 1
 NEEDS_NO_CONNECTION = 2
 _POLICY_STAGES = frozenset({Stage.POLICY_EGRESS, Stage.POLICY_INGRESS})
 
-CacheKey = tuple[int, bytes, bytes, bytes]
+CacheKey = tuple[int, bytes, int, bytes]
+
+
+_HEADER = struct.Struct("!12sHBxHxxHBB2x12sH")
+"""MACs, ethertype, version/IHL, total length, flags/offset, TTL, protocol, addresses and
+ports, and bytes 38-39 (the UDP length): one C call instead of a dozen indexings."""
 
 
 def flow_cache_key(frame: bytes, row: int) -> CacheKey | None:
     """The cache key of an eligible frame, or None (the frame takes the full pipeline)."""
     size = len(frame)
-    # untagged IPv4, no options; flags/offset only DF (no fragment); then lengths
-    if size < 42 or frame[12:15] != b"\x08\x00\x45" or frame[20:22] not in _UNFRAGMENTED:
+    if size < 42:
         return None
-    total = (frame[16] << 8) | frame[17]
-    proto = frame[23]
-    if total + 14 > size:
+    macs, ethertype, vihl, total, flags, ttl, proto, tail, udp_len = _HEADER.unpack_from(frame)
+    # untagged IPv4 without options; no fragment (only DF may be set); lengths consistent
+    if ethertype != 0x0800 or vihl != 0x45 or flags & 0xBFFF or total + 14 > size:
         return None
     if proto == 6:
         if size < 54 or frame[46] < 0x50 or total < 20 + (frame[46] >> 4) * 4:
             return None
     elif (
         proto != 17
-        or not 8 <= ((frame[38] << 8) | frame[39]) <= total - 20
-        or (frame[34:36] in _DHCP or frame[36:38] in _DHCP)
+        or not 8 <= udp_len <= total - 20
+        or (tail[8:10] in _DHCP or tail[10:12] in _DHCP)
     ):
         return None
-    return (row, frame[:12], frame[22:24], frame[26:38])
+    return (row, macs, ttl << 8 | proto, tail)
 
 
-_UNFRAGMENTED = frozenset({b"\x00\x00", b"\x40\x00"})
 _DHCP = frozenset({b"\x00\x43", b"\x00\x44"})
 
 
@@ -54,7 +59,7 @@ def _flow(key: CacheKey) -> FlowKey:
         4,
         int.from_bytes(tail[0:4], "big"),
         int.from_bytes(tail[4:8], "big"),
-        key[2][1],
+        key[2] & 0xFF,
         int.from_bytes(tail[8:10], "big"),
         int.from_bytes(tail[10:12], "big"),
     )

@@ -30,11 +30,13 @@ def _pack(frames: list[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_batch_verdicts_equal_scalar_verdicts(data: st.DataObject) -> None:
-    """Random frames, repeated so the table fills: each batch verdict is the scalar one."""
+@given(st.data(), st.booleans())
+def test_batch_verdicts_equal_scalar_verdicts(data: st.DataObject, compiled: bool) -> None:
+    """Random frames, repeated so the table fills: each batch verdict is the scalar one, with
+    the compiled kernel (when numba is installed) and with the numpy path."""
     programs = compile_estate(data.draw(estates(max_tenants=2)))
     batched, scalar = ReferenceBackend(programs), ReferenceBackend(programs)
+    batched.batch.compiled = compiled
     frames = [data.draw(frames_between(programs)) for _ in range(12)]
     frames = [(row, frame[:WIDTH]) for row, frame in frames]
     for _ in range(3):
