@@ -10,6 +10,7 @@ with the estate and, with ``--repair``, restores it; both are audited.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -19,10 +20,11 @@ from rich.table import Table
 from tenantry.audit import Outcome as AuditOutcome
 from tenantry.cli.context import state
 from tenantry.cli.main import app
-from tenantry.compiler import compile_estate
+from tenantry.compiler import Programs, compile_estate
 from tenantry.dataplane.attackrun import attack_lab
 from tenantry.dataplane.environment import LabEnvironment, require_root
 from tenantry.dataplane.lab.runner import Finding, Outcome
+from tenantry.dataplane.ovn import OvnBackend
 from tenantry.model import Estate
 from tenantry.settings import Settings
 from tenantry.spec import load_specs
@@ -156,45 +158,65 @@ def _summary(findings: list[Finding], crashed: list[str], seconds: float) -> Non
 
 @app.command("drift")
 def drift(
+    *,
     directory: LabDir = None,
     spec: Specs = None,
     repair: Annotated[bool, typer.Option("--repair", help="Restore what differs.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    watch: Annotated[
+        float | None,
+        typer.Option("--watch", help="Keep checking (and with --repair, repairing) every N s."),
+    ] = None,
+    rounds: Annotated[int, typer.Option("--rounds", hidden=True)] = 0,
 ) -> None:
     """Compare the Northbound database with the estate; exit 1 on unrepaired drift."""
     require_root("tenantry drift")
     env = _environment(directory)
-    service = state.service()
-    actor = state.actor()
+    found = False
     try:
         programs = compile_estate(_estate(spec))
         backend = env.backend()
-        changes = backend.drift(programs)
-        if as_json:
-            state.out.print_json(json.dumps([c.as_dict() for c in changes]))
-        else:
-            for change in changes:
-                state.out.print(f"[yellow]drift[/] {change}")
-        if changes:
-            service.record(
-                actor,
-                "dataplane.drift.detected",
-                AuditOutcome.SUCCEEDED,
-                targets=tuple(sorted({f"{c.table}:{c.key}" for c in changes}))[:100],
-                details={"count": len(changes)},
-            )
-        if changes and repair:
-            backend.apply(programs)
-            service.record(
-                actor,
-                "dataplane.drift.repaired",
-                AuditOutcome.SUCCEEDED,
-                details={"count": len(backend.last_changes)},
-            )
-            state.out.print(f"Repaired {len(backend.last_changes)} difference(s).")
-        elif not changes:
-            state.out.print("No drift: the Northbound database enforces the estate.")
+        done = 0
+        while True:
+            found = _check(backend, programs, repair=repair, as_json=as_json) or found
+            done += 1
+            if watch is None or (rounds and done >= rounds):
+                break
+            time.sleep(watch)
     finally:
         env.close()
-    if changes and not repair:
+    if found and not repair:
         raise typer.Exit(1)
+
+
+def _check(backend: OvnBackend, programs: Programs, *, repair: bool, as_json: bool) -> bool:
+    """One comparison (and repair); audited when something differs. Whether it did."""
+    service = state.service()
+    actor = state.actor()
+    changes = backend.drift(programs)
+    if as_json:
+        state.out.print_json(json.dumps([c.as_dict() for c in changes]))
+    else:
+        for change in changes:
+            state.out.print(f"[yellow]drift[/] {change}")
+    if not changes:
+        if not as_json:
+            state.out.print("No drift: the Northbound database enforces the estate.")
+        return False
+    service.record(
+        actor,
+        "dataplane.drift.detected",
+        AuditOutcome.SUCCEEDED,
+        targets=tuple(sorted({f"{c.table}:{c.key}" for c in changes}))[:100],
+        details={"count": len(changes)},
+    )
+    if repair:
+        backend.apply(programs)
+        service.record(
+            actor,
+            "dataplane.drift.repaired",
+            AuditOutcome.SUCCEEDED,
+            details={"count": len(backend.last_changes)},
+        )
+        state.out.print(f"Repaired {len(backend.last_changes)} difference(s).")
+    return True
