@@ -76,7 +76,8 @@ def test_lab_down_removes_what_it_made_and_nothing_else() -> None:
     """A foreign namespace, veth and cgroup survive; the lab's are all gone, daemons stopped."""
     foreign = "tdx-foreign"
     netns.create(foreign)
-    Path("/sys/fs/cgroup/cpu/tdx-foreign").mkdir(exist_ok=True)
+    foreign_cgroup = cgroups.CgroupLimits("tdx-foreign", None, None).directories()[0]
+    foreign_cgroup.mkdir(exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix="tdwn", dir="/tmp") as directory:
             env = LabEnvironment(Path(directory), prefix="tdx")
@@ -89,12 +90,12 @@ def test_lab_down_removes_what_it_made_and_nothing_else() -> None:
             remaining = set(netns.listnetns())
             assert made.isdisjoint(remaining)
             assert foreign in remaining
-            assert Path("/sys/fs/cgroup/cpu/tdx-foreign").exists()
+            assert foreign_cgroup.exists()
             assert not any(Path(p).exists() for p in cgroup_dirs)
             assert not any(_running(pid) for pid in pids)
     finally:
         netns.remove(foreign)
-        Path("/sys/fs/cgroup/cpu/tdx-foreign").rmdir()
+        foreign_cgroup.rmdir()
 
 
 def _running(pid: int) -> bool:
