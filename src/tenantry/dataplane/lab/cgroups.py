@@ -43,6 +43,10 @@ def create(limits: CgroupLimits) -> list[Path]:
             path.mkdir(parents=True, exist_ok=True)
             made.append(path)
         if _is_v2():
+            # The parent must hand the cpu and memory controllers down (best effort).
+            subtree = _ROOT / "cgroup.subtree_control"
+            if not (made[0] / "cpu.max").exists() and subtree.exists():
+                subtree.write_text("+cpu +memory\n")
             cpu = "max" if limits.cpu_limit is None else _quota(limits.cpu_limit)
             (made[0] / "cpu.max").write_text(f"{cpu} {_PERIOD_US}\n")
             if limits.memory_limit is not None:
