@@ -89,3 +89,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def ovn_central() -> object:
+    """OVN Northbound/Southbound databases and ovn-northd for the session (no chassis)."""
+    from tests.helpers.ovn import running_central
+
+    why = missing("ovn")
+    if why is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"[ovn] required in CI but {why}", pytrace=False)
+        pytest.skip(f"[ovn] {why}")
+    with running_central() as deployment:
+        yield deployment

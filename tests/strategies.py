@@ -482,3 +482,58 @@ def frames_between(draw: st.DrawFn, programs: Any) -> tuple[int, bytes]:
     frame = pkt.ethernet(dst_mac, src_mac, ethertype, body, tags=tags)
     del format_mac
     return row, frame
+
+
+@st.composite
+def guest_changes(draw: st.DrawFn, estate: Estate) -> ChangeSet:
+    """Guest updates (tags, host, vNIC tags, a dropped vNIC), deletes and creates (a copy of a
+    guest under a new name with fresh MACs and addresses), as a tenant admin makes them."""
+    changes: list[Change] = []
+    refs = sorted(r for r in estate.guests if r.owner != PROVIDER)
+    if not refs:
+        return ChangeSet(())
+    used: set[Ref] = set()
+    serial = 0xA000
+    for _ in range(draw(st.integers(1, 3))):
+        ref = draw(st.sampled_from(refs))
+        if ref in used:
+            continue
+        used.add(ref)
+        guest = estate.guests[ref]
+        op = draw(st.sampled_from(["tags", "host", "vnic-tags", "drop-vnic", "delete", "copy"]))
+        if op == "delete":
+            changes.append(Change(Op.DELETE, Kind.GUEST, ref, guest, None))
+            continue
+        if op == "copy":
+            vnics = []
+            for vnic in guest.vnics:
+                serial += 1
+                mac = f"02:aa:00:00:{serial >> 8 & 0xFF:02x}:{serial & 0xFF:02x}"
+                addresses = tuple(
+                    IPv4Address(int(a) + 200) if a.version == 4 else IPv6Address(int(a) + 0x200)
+                    for a in vnic.addresses
+                )
+                vnics.append(vnic.model_copy(update={"mac": mac, "addresses": addresses}))
+            management = ManagementAccess()
+            copy = guest.model_copy(
+                update={
+                    "name": f"{guest.name}-copy",
+                    "vnics": tuple(vnics),
+                    "management": management,
+                }
+            )
+            new_ref = Ref(ref.owner, copy.name)
+            if new_ref not in estate.guests:
+                changes.append(Change(Op.CREATE, Kind.GUEST, new_ref, None, copy))
+            continue
+        if op == "tags":
+            after = guest.model_copy(update={"tags": draw(_tags())})
+        elif op == "host":
+            after = guest.model_copy(update={"host": "h2" if guest.host == "h1" else "h1"})
+        elif op == "vnic-tags" and guest.vnics:
+            first = guest.vnics[0].model_copy(update={"tags": draw(_tags())})
+            after = guest.model_copy(update={"vnics": (first, *guest.vnics[1:])})
+        else:
+            after = guest.model_copy(update={"vnics": guest.vnics[:-1]})
+        changes.append(Change(Op.UPDATE, Kind.GUEST, ref, guest, after))
+    return ChangeSet(tuple(changes))

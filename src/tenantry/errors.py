@@ -26,7 +26,8 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     │   └── AttestationError                        admission.attestation      8   422
     ├── IntegrityError family
     │   ├── AuditIntegrityError                     audit.integrity            1   500
-    │   └── DataIntegrityError                      data.integrity             1   500
+    │   ├── DataIntegrityError                      data.integrity             1   500
+    │   └── EnforcementDriftError                   dataplane.drift            1   500
     ├── CryptoError                                 crypto.refused            10   403
     │   └── KeyRevokedError                         crypto.revoked            10   410
     └── UnavailableError                            unavailable                9   503
@@ -59,6 +60,7 @@ __all__ = [
     "ConflictError",
     "CryptoError",
     "DataIntegrityError",
+    "EnforcementDriftError",
     "FrameError",
     "HsmUnavailableError",
     "IdempotencyConflictError",
@@ -387,6 +389,15 @@ class DataIntegrityError(TenantryError):
     exit_code = 1
     http_status = 500
     hint = "The data was altered or moved; restore it from a verified copy."
+
+
+class EnforcementDriftError(TenantryError):
+    """The data plane holds rules tenantry did not write (a hand edit): it cannot be read back."""
+
+    code = "dataplane.drift"
+    exit_code = 1
+    http_status = 500
+    hint = "See the differences with `tenantry drift`; `tenantry drift --repair` restores them."
 
 
 class CryptoError(TenantryError):

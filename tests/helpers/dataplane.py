@@ -23,7 +23,7 @@ def assert_denies(
 ) -> Verdict:
     """The frame is dropped (with ``reason`` if given); on failure print the trace."""
     __tracebackhide__ = True
-    verdict = backend.classify(frame, ingress)
+    verdict = backend.classify(frame, ingress, trace=True)
     if verdict.action is not Disposition.DROP:
         raise AssertionError("expected a drop, got:\n" + _explain(backend, verdict))
     if reason is not None and verdict.reason is not reason:
@@ -36,7 +36,7 @@ def assert_permits(
 ) -> Verdict:
     """The frame is delivered (to port ``to`` if given) or answered by a router."""
     __tracebackhide__ = True
-    verdict = backend.classify(frame, ingress)
+    verdict = backend.classify(frame, ingress, trace=True)
     if verdict.action is Disposition.DROP:
         raise AssertionError("expected delivery, got:\n" + _explain(backend, verdict))
     if to is not None:

@@ -26,6 +26,7 @@ SpecFiles = Annotated[
         "--spec",
         help="Trace against these spec files instead of the store (repeatable).",
         dir_okay=False,
+        metavar="FILE",
     ),
 ]
 Port = Annotated[str, typer.Option("--from", help="The sending port: tenant/guest/vnic.")]
@@ -77,7 +78,9 @@ def trace(
     source: Port,
     to: Annotated[str | None, typer.Option("--to", help="The receiving port.")] = None,
     proto: Annotated[str, typer.Option("--proto", help="tcp, udp, icmp, icmpv6 or arp.")] = "tcp",
-    dport: Annotated[int | None, typer.Option("--dport", min=0, max=65535)] = None,
+    dport: Annotated[
+        int | None, typer.Option("--dport", min=0, max=65535, help="Default: 80.")
+    ] = None,
     sport: Annotated[int, typer.Option("--sport", min=0, max=65535)] = 40000,
     dst_ip: Annotated[str | None, typer.Option("--dst-ip")] = None,
     src_ip: Annotated[str | None, typer.Option("--src-ip", help="Spoof the source.")] = None,
@@ -114,7 +117,7 @@ def trace(
             vlan=vlan,
             ipv6=ipv6,
         )
-    verdict = backend.classify(probe.frame, probe.ingress)
+    verdict = backend.classify(probe.frame, probe.ingress, trace=True)
     if as_json:
         state.out.print_json(json.dumps(_verdict_json(backend, verdict)))
         return

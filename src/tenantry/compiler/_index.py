@@ -26,5 +26,13 @@ class CompileIndex:
     chain_ids: dict[tuple[int, ...], int] = field(default_factory=dict)
     tagset_ids: dict[frozenset[str], int] = field(default_factory=dict)
     intern: dict[object, object] = field(default_factory=dict)
+    owner_ids: dict[str, int] = field(default_factory=dict)
+    """Owner name -> index into ``Programs.owners`` (fixed for the lineage)."""
+    guest_ids: dict[Ref, int] | None = None
+    """Guest reference -> the guest id of its live rows (built on the first guest change)."""
+    owner_order: object = None
+    """Live port rows sorted by owner, and where each owner's run starts (built on first
+    use; ports only change in a full compile, which starts a new index)."""
+    owner_starts: object = None
     head: object = None
     """The newest programs of this lineage (only it may be recompiled incrementally)."""

@@ -55,6 +55,12 @@ def link_local_halves(mac: int) -> tuple[int, int]:
     return 0xFE80 << 48, (high24 << 40) | (0xFFFE << 24) | low24
 
 
+_NO_V4 = np.zeros(0, np.uint64)
+_NO_V6 = np.zeros((0, 3), np.uint64)
+_NO_V4.flags.writeable = False
+_NO_V6.flags.writeable = False
+
+
 class PrefixSet:
     """An immutable set of IPv4 and IPv6 prefixes (host addresses are /32 and /128)."""
 
@@ -64,13 +70,15 @@ class PrefixSet:
         # v4 rows pack (network << 8 | prefix length); v6 rows are (hi, lo, prefix length).
         self.v4 = v4
         self.v6 = v6
-        self.v4.flags.writeable = False
-        self.v6.flags.writeable = False
+        if v4.flags.writeable:
+            v4.flags.writeable = False
+        if v6.flags.writeable:
+            v6.flags.writeable = False
 
     @classmethod
     def empty(cls) -> PrefixSet:
         """The empty set."""
-        return cls(np.zeros(0, np.uint64), np.zeros((0, V6_ROW), np.uint64))
+        return cls(_NO_V4, _NO_V6)
 
     @classmethod
     def of(
@@ -91,8 +99,10 @@ class PrefixSet:
     @classmethod
     def from_arrays(cls, v4: npt.NDArray[np.uint64], v6: npt.NDArray[np.uint64]) -> PrefixSet:
         """A set from packed rows, sorted and de-duplicated here."""
-        v4u = np.unique(v4.astype(np.uint64, copy=False))
-        v6u = np.unique(v6.astype(np.uint64, copy=False).reshape(-1, V6_ROW), axis=0)
+        # empty halves share one array: most sets hold a single family (memory at scale)
+        v4u = np.unique(v4.astype(np.uint64, copy=False)) if len(v4) else _NO_V4
+        v6 = v6.reshape(-1, V6_ROW)
+        v6u = np.unique(v6.astype(np.uint64, copy=False), axis=0) if len(v6) else _NO_V6
         return cls(v4u, v6u.reshape(-1, V6_ROW))
 
     def __len__(self) -> int:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from ipaddress import IPv4Address
+from dataclasses import dataclass, replace
 
 import numpy as np
-import numpy.typing as npt
 
 from tenantry.compiler._index import CompileIndex
-from tenantry.compiler.addresses import mac_int
+from tenantry.compiler._ports import PortBuilder
 from tenantry.compiler.program import (
     Chain,
     CompiledPolicy,
     PortFlag,
-    PortKind,
     PortTable,
     Programs,
     RouterInterface,
@@ -24,11 +20,16 @@ from tenantry.compiler.program import (
     VlanModeCode,
 )
 from tenantry.compiler.rules import compile_policy
-from tenantry.compiler.selection import RowGroups, build_address_sets, chain_for, group_rows
+from tenantry.compiler.selection import (
+    ChainBuilder,
+    RowGroups,
+    build_address_sets,
+    group_rows,
+    owner_index,
+)
 from tenantry.model import (
     PROVIDER,
     Estate,
-    Guest,
     Network,
     PortGroup,
     Ref,
@@ -45,7 +46,6 @@ _MODE = {
     VlanMode.EST: VlanModeCode.EST,
     VlanMode.VGT: VlanModeCode.VGT,
 }
-MANAGEMENT_NAME = ".management"
 
 
 def compile_estate(estate: Estate) -> Programs:
@@ -67,31 +67,6 @@ class _GroupInfo:
     trunk: tuple[tuple[int, int], ...]
 
 
-@dataclass
-class _Columns:
-    """Port columns while they are being filled (Python lists, turned into arrays once)."""
-
-    owner: list[int] = field(default_factory=list)
-    guest: list[int] = field(default_factory=list)
-    vnic_name: list[int] = field(default_factory=list)
-    kind: list[int] = field(default_factory=list)
-    host: list[int] = field(default_factory=list)
-    port_group: list[int] = field(default_factory=list)
-    segment: list[int] = field(default_factory=list)
-    vlan_mode: list[int] = field(default_factory=list)
-    mac: list[int] = field(default_factory=list)
-    flags: list[int] = field(default_factory=list)
-    shaping: list[int] = field(default_factory=list)
-    tagset: list[int] = field(default_factory=list)
-    v4_counts: list[int] = field(default_factory=list)
-    v4: list[int] = field(default_factory=list)
-    v6_counts: list[int] = field(default_factory=list)
-    v6: list[int] = field(default_factory=list)
-    trunk_counts: list[int] = field(default_factory=list)
-    trunk_vlans: list[int] = field(default_factory=list)
-    trunk_segments: list[int] = field(default_factory=list)
-
-
 class _Builder:
     """One full compile."""
 
@@ -99,13 +74,14 @@ class _Builder:
         self.estate = estate
         self.index = index
         self.owners = (PROVIDER, *sorted(ref.name for ref in estate.tenants))
-        self.owner_ids = {name: i for i, name in enumerate(self.owners)}
+        self.owner_ids = index.owner_ids = {name: i for i, name in enumerate(self.owners)}
         self.hosts = tuple(sorted(ref.name for ref in estate.hosts))
         self.host_ids = {name: i for i, name in enumerate(self.hosts)}
         self.segments: list[Segment | None] = []
         self.segment_ids: dict[Ref, int] = {}
         self.vlan_segments: dict[tuple[str, int], int] = {}
         self.port_groups: list[str] = []
+        self.port_group_ids: dict[str, int] = {}
         self.group_info: dict[str, _GroupInfo] = {}
         self.shapings: list[TrafficShaping] = []
         self.shaping_ids: dict[TrafficShaping, int] = {}
@@ -113,6 +89,27 @@ class _Builder:
         self.vnic_name_ids: dict[str, int] = {}
         self.tagsets: list[frozenset[str]] = []
         self.raw_tagsets: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+
+    def continue_from(self, previous: Programs) -> _Builder:
+        """Seed the name tables with those of ``previous`` (same lineage), so new rows get
+        the ids the previous programs already use."""
+        self.owners, self.hosts = previous.owners, previous.hosts
+        self.host_ids = {name: i for i, name in enumerate(self.hosts)}
+        self.segments = list(previous.segments)
+        self.segment_ids = {s.network: s.id for s in self.segments if s is not None}
+        self.vlan_segments = {
+            (s.physical_network, s.tag): s.id
+            for s in self.segments
+            if s is not None and s.kind is SegmentKind.VLAN
+        }
+        self.port_groups = list(previous.port_groups)
+        self.port_group_ids = {name: i for i, name in enumerate(self.port_groups)}
+        self.shapings = list(previous.shapings)
+        self.shaping_ids = {s: i for i, s in enumerate(self.shapings)}
+        self.vnic_names = list(previous.vnic_names)
+        self.vnic_name_ids = {name: i for i, name in enumerate(self.vnic_names)}
+        self.tagsets = list(previous.tagsets)
+        return self
 
     def build(self) -> Programs:
         self._segments()
@@ -129,6 +126,7 @@ class _Builder:
             segments=self.segments,
         )
         chains, ports = self._chains(ports, groups, policies)
+        self.index.owner_order, self.index.owner_starts = owner_index(ports, len(self.owners))
         return Programs(
             owners=self.owners,
             hosts=self.hosts,
@@ -172,19 +170,22 @@ class _Builder:
         group = self.estate.port_groups.get(Ref(PROVIDER, name))
         if group is None:
             return None
+        known = self.port_group_ids.get(name)
         shaping = -1
         if group.shaping is not None:
             shaping = self.shaping_ids.setdefault(group.shaping, len(self.shapings))
             if shaping == len(self.shapings):
                 self.shapings.append(group.shaping)
         info = _GroupInfo(
-            len(self.port_groups),
+            known if known is not None else len(self.port_groups),
             _MODE[group.vlan.mode],
             _flags(group),
             shaping,
             self._trunk(group),
         )
-        self.port_groups.append(name)
+        if known is None:
+            self.port_group_ids[name] = info.index
+            self.port_groups.append(name)
         self.group_info[name] = info
         return info
 
@@ -223,133 +224,7 @@ class _Builder:
         return found
 
     def _ports(self) -> tuple[tuple[Ref, ...], PortTable]:
-        estate = self.estate
-        cols = _Columns()
-        guests: list[Ref] = []
-        services = {ref.name: Ref(PROVIDER, s.network) for ref, s in estate.shared_services.items()}
-        mgmt_name = estate.provider.management_network
-        mgmt_segment = self.segment_ids.get(Ref(PROVIDER, mgmt_name), -1) if mgmt_name else -1
-        mgmt_name_id = self._name(MANAGEMENT_NAME)
-        for guest_ref, guest in estate.guests.items():
-            guest_id = len(guests)
-            guests.append(guest_ref)
-            owner = self.owner_ids.get(guest_ref.owner, -1)
-            host = self.host_ids.get(guest.host, -1) if guest.host is not None else -1
-            for vnic in guest.vnics:
-                info = self._group(vnic.port_group)
-                if vnic.network is not None:
-                    segment = self.segment_ids.get(Ref(guest_ref.owner, vnic.network), -1)
-                elif vnic.service is not None and vnic.service in services:
-                    segment = self.segment_ids.get(services[vnic.service], -1)
-                else:
-                    segment = -1
-                trunk = info.trunk if info is not None else ()
-                if trunk:
-                    segment = -1
-                self._row(
-                    cols,
-                    (owner, guest_id, self._name(vnic.name), PortKind.VNIC, host),
-                    info=info,
-                    segment=segment,
-                    mac=mac_int(vnic.mac),
-                    addresses=vnic.addresses,
-                    tagset=self._tagset(guest.tags, vnic.tags),
-                    trunk=trunk,
-                )
-            if _has_management(guest) and mgmt_segment >= 0:
-                assert guest.management.mac is not None  # noqa: S101 - checked by _has_management
-                self._row(
-                    cols,
-                    (owner, guest_id, mgmt_name_id, PortKind.MANAGEMENT, host),
-                    info=None,
-                    segment=mgmt_segment,
-                    mac=mac_int(guest.management.mac),
-                    addresses=(guest.management.address,) if guest.management.address else (),
-                    tagset=self._tagset(guest.tags, ()),
-                    trunk=(),
-                )
-        return tuple(guests), self._table(cols)
-
-    def _row(
-        self,
-        cols: _Columns,
-        ident: tuple[int, int, int, PortKind, int],
-        *,
-        info: _GroupInfo | None,
-        segment: int,
-        mac: int,
-        addresses: Iterable[object],
-        tagset: int,
-        trunk: tuple[tuple[int, int], ...],
-    ) -> None:
-        owner, guest_id, name, kind, host = ident
-        cols.owner.append(owner)
-        cols.guest.append(guest_id)
-        cols.vnic_name.append(name)
-        cols.kind.append(kind)
-        cols.host.append(host)
-        cols.port_group.append(info.index if info is not None else -1)
-        cols.segment.append(segment)
-        cols.vlan_mode.append(info.mode if info is not None else VlanModeCode.VST)
-        cols.mac.append(mac)
-        cols.flags.append(info.flags if info is not None else 0)
-        cols.shaping.append(info.shaping if info is not None else -1)
-        cols.tagset.append(tagset)
-        n4 = n6 = 0
-        for address in addresses:
-            value = int(address)  # type: ignore[call-overload]
-            if isinstance(address, IPv4Address):
-                cols.v4.append(value)
-                n4 += 1
-            else:
-                cols.v6.append(value >> 64)
-                cols.v6.append(value & 0xFFFF_FFFF_FFFF_FFFF)
-                n6 += 1
-        cols.v4_counts.append(n4)
-        cols.v6_counts.append(n6)
-        cols.trunk_counts.append(len(trunk))
-        for vlan, seg in trunk:
-            cols.trunk_vlans.append(vlan)
-            cols.trunk_segments.append(seg)
-
-    def _table(self, cols: _Columns) -> PortTable:
-        owner = np.array(cols.owner, np.int32)
-        segment = np.array(cols.segment, np.int32)
-        flags = np.array(cols.flags, np.uint8)
-        service_seg = np.array(
-            [s is not None and s.service is not None for s in self.segments] + [False], np.bool_
-        )
-        on_service = service_seg[segment]  # -1 indexes the trailing False
-        flags |= np.where(on_service & (owner != 0), np.uint8(PortFlag.SERVICE_CONSUMER), 0).astype(
-            np.uint8
-        )
-        flags |= np.where(on_service & (owner == 0), np.uint8(PortFlag.SERVICE_PROVIDER), 0).astype(
-            np.uint8
-        )
-        n = len(cols.owner)
-        return PortTable(
-            owner=owner,
-            guest=np.array(cols.guest, np.int32),
-            vnic_name=np.array(cols.vnic_name, np.int32),
-            kind=np.array(cols.kind, np.uint8),
-            host=np.array(cols.host, np.int32),
-            port_group=np.array(cols.port_group, np.int32),
-            segment=segment,
-            vlan_mode=np.array(cols.vlan_mode, np.uint8),
-            mac=np.array(cols.mac, np.uint64),
-            flags=flags,
-            shaping=np.array(cols.shaping, np.int32),
-            tagset=np.array(cols.tagset, np.int32),
-            chain=np.full(n, -1, np.int32),
-            live=np.ones(n, np.bool_),
-            v4_offsets=_offsets(cols.v4_counts),
-            v4=np.array(cols.v4, np.uint32),
-            v6_offsets=_offsets(cols.v6_counts),
-            v6=np.array(cols.v6, np.uint64).reshape(-1, 2),
-            trunk_offsets=_offsets(cols.trunk_counts),
-            trunk_vlans=np.array(cols.trunk_vlans, np.uint16),
-            trunk_segments=np.array(cols.trunk_segments, np.int32),
-        )
+        return PortBuilder(self).build()
 
     # ------------------------------------------------------------------ policies and chains
 
@@ -376,8 +251,9 @@ class _Builder:
         for policy in policies:
             if policy is not None:
                 candidates.setdefault(policy.ref.owner, []).append(policy)
+        builder = ChainBuilder(candidates)
         for g, (owner, tagset) in enumerate(groups.groups):
-            ids = chain_for(self.owners[owner], self.tagsets[tagset], candidates)
+            ids = builder.chain(self.owners[owner], self.tagsets[tagset])
             chain_id = self.index.chain_ids.setdefault(ids, len(self.index.chain_ids))
             while len(chains) <= chain_id:
                 chains.append(None)
@@ -467,14 +343,3 @@ def _flags(group: PortGroup) -> int:
     if security.router_advertisements is Toggle.ACCEPT:
         flags |= PortFlag.ROUTER_ADVERTISEMENTS
     return int(flags)
-
-
-def _has_management(guest: Guest) -> bool:
-    access = guest.management
-    return not access.isolation and access.mac is not None
-
-
-def _offsets(counts: list[int]) -> npt.NDArray[np.int64]:
-    out = np.zeros(len(counts) + 1, np.int64)
-    np.cumsum(np.array(counts, np.int64), out=out[1:])
-    return out

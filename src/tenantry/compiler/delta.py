@@ -1,11 +1,14 @@
 """Incremental compile: recompile only what a change touches, and say what changed.
 
-A change set that touches only policies is compiled incrementally: the changed policies, the
-address sets they newly need, and the chains of the owners they apply to; every other column
-is shared with the previous programs. Anything else (guests, networks, port groups, tenants,
-services, routers, hosts) takes a full compile and a delta that says so (``full``), which a
-backend answers with a full resync. Either way the result equals a full compile of the new
-estate (``Programs.canonical``), which the property tests check.
+A change set that touches only policies and guests is compiled incrementally. Policies: the
+changed policies, the address sets they newly need, and the chains of the owners they apply
+to. Guests: the changed guests' old port rows stop being live and their new rows are
+appended; the chains of the new rows and the address sets whose scope holds a changed owner
+are recomputed. Every other column is shared with the previous programs. Anything else
+(networks, port groups, tenants, services, routers, hosts) takes a full compile and a delta
+that says so (``full``), which a backend answers with a full resync. Either way the result
+equals a full compile of the new estate (``Programs.canonical``), which the property tests
+check.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
+from tenantry.compiler._guests import recompile_guests
 from tenantry.compiler._index import CompileIndex
 from tenantry.compiler.compile import compile_estate
 from tenantry.compiler.program import (
@@ -25,7 +29,13 @@ from tenantry.compiler.program import (
     Programs,
 )
 from tenantry.compiler.rules import compile_policy
-from tenantry.compiler.selection import address_set_for, chain_for, group_rows, selected_rows
+from tenantry.compiler.selection import (
+    ChainBuilder,
+    address_set_for,
+    group_rows,
+    owner_index,
+    selected_rows,
+)
 from tenantry.model import PROVIDER, ChangeSet, Estate, Kind, Policy, plan_changes
 
 __all__ = ["ProgramDelta", "recompile"]
@@ -63,20 +73,46 @@ def recompile(
     """Programs for the estate after a change, compiling only what it touches."""
     if isinstance(after, ChangeSet):
         changes = after
-        estate_after = before.with_changes(after)
+        estate_after = None
     else:
         changes = plan_changes(before, after, prune=True)
         estate_after = after
     if not changes:
         return previous, ProgramDelta()
     index = previous.index
+    kinds = {c.kind for c in changes}
     if (
         not isinstance(index, CompileIndex)
         or index.head is not previous
-        or any(c.kind is not Kind.POLICY for c in changes)
+        or not kinds
+        <= {
+            Kind.POLICY,
+            Kind.GUEST,
+        }
     ):
+        if estate_after is None:
+            estate_after = before.with_changes(changes)
         return compile_estate(estate_after), ProgramDelta(full=True)
-    programs, delta = _PolicyRecompile(previous, index, estate_after).run(changes)
+    # only guests and policies changed: segments, port groups and services are read from
+    # `before`; guests come from the changes themselves
+    guest_rows = np.zeros(0, np.intp)
+    guest_sets: frozenset[int] = frozenset()
+    guest_chains: frozenset[int] = frozenset()
+    if Kind.GUEST in kinds:
+        guest_changes = [c for c in changes if c.kind is Kind.GUEST]
+        previous, guest_rows, guest_sets, guest_chains = recompile_guests(
+            previous, index, before, guest_changes
+        )
+        index.head = previous
+    policy_changes = ChangeSet(tuple(c for c in changes if c.kind is Kind.POLICY))
+    programs, delta = _PolicyRecompile(previous, index, before).run(policy_changes)
+    if Kind.GUEST in kinds:
+        delta = ProgramDelta(
+            policies=delta.policies,
+            address_sets=delta.address_sets | guest_sets,
+            chains=delta.chains | guest_chains,
+            ports=np.union1d(delta.ports, guest_rows).astype(np.intp),
+        )
     index.head = programs
     return programs, delta
 
@@ -89,11 +125,12 @@ class _PolicyRecompile:
         self.index = index
         self.estate = estate
         self.policies: list[CompiledPolicy | None] = list(previous.policies)
-        self.address_sets: list[AddressSet | None] = list(previous.address_sets)
+        self._address_sets: list[AddressSet | None] | None = None  # copied on first write
         self.new_sets: set[int] = set()
-        self.owner_ids = {name: i for i, name in enumerate(previous.owners)}
+        self.owner_ids = index.owner_ids or {name: i for i, name in enumerate(previous.owners)}
         self.all_owners = False
         self.owners: set[str] = set()
+        self.new_chains: set[int] = set()
 
     def run(self, changes: ChangeSet) -> tuple[Programs, ProgramDelta]:
         touched: set[int] = set()
@@ -120,20 +157,24 @@ class _PolicyRecompile:
             self.policies[pid] = compiled
             self._affect(compiled.applies_to)
             touched.add(pid)
-        chains, column, new_chains = self._chains()
+        chains, column, changed = self._chains()
         ports = self.previous.ports
-        changed = np.flatnonzero(column != ports.chain)
         programs = replace(
             self.previous,
-            ports=replace(ports, chain=column) if len(changed) else ports,
+            ports=replace(ports, chain=column) if column is not None else ports,
             policies=tuple(self.policies),
-            address_sets=tuple(self.address_sets),
+            # untouched containers are shared with the previous programs (no copy)
+            address_sets=(
+                tuple(self._address_sets)
+                if self._address_sets is not None
+                else self.previous.address_sets
+            ),
             chains=chains,
         )
         delta = ProgramDelta(
             policies=frozenset(touched),
             address_sets=frozenset(self.new_sets),
-            chains=frozenset(new_chains),
+            chains=frozenset(self.new_chains),
             ports=changed,
         )
         return programs, delta
@@ -156,11 +197,15 @@ class _PolicyRecompile:
     def _address_set(self, key: AddressSetKey) -> int:
         ids = self.index.address_set_ids
         aset_id = ids.setdefault(key, len(ids))
-        while len(self.address_sets) <= aset_id:
-            self.address_sets.append(None)
-        if self.address_sets[aset_id] is None:
-            self.address_sets[aset_id] = self._build_set(aset_id, key)
-            self.new_sets.add(aset_id)
+        sets = self._address_sets if self._address_sets is not None else self.previous.address_sets
+        if aset_id < len(sets) and sets[aset_id] is not None:
+            return aset_id
+        if self._address_sets is None:
+            self._address_sets = list(self.previous.address_sets)
+        while len(self._address_sets) <= aset_id:
+            self._address_sets.append(None)
+        self._address_sets[aset_id] = self._build_set(aset_id, key)
+        self.new_sets.add(aset_id)
         return aset_id
 
     def _build_set(self, aset_id: int, key: AddressSetKey) -> AddressSet:
@@ -168,11 +213,7 @@ class _PolicyRecompile:
         if key.service is not None:
             members = np.zeros(0, np.intp)
         else:
-            if key.owner != PROVIDER:
-                owner = self.owner_ids.get(key.owner, -1)
-                rows = np.flatnonzero((ports.owner == owner) & ports.live)
-            else:
-                rows = None
+            rows = self._rows_of([key.owner]) if key.owner != PROVIDER else None
             groups = group_rows(ports, rows)
             members = selected_rows(
                 key, groups, self.previous.owners, self.previous.tagsets, self.owner_ids
@@ -182,17 +223,27 @@ class _PolicyRecompile:
             aset_id, key, ports=ports, members=members, estate=self.estate, segments=segments
         )
 
-    def _chains(self) -> tuple[tuple[Chain | None, ...], npt.NDArray[np.int32], set[int]]:
+    def _rows_of(self, owners: list[str]) -> npt.NDArray[np.intp]:
+        """The live rows of some owners, from the owner index (no scan of every port)."""
+        index = self.index
+        if index.owner_order is None:
+            index.owner_order, index.owner_starts = owner_index(
+                self.previous.ports, len(self.previous.owners)
+            )
+        order: npt.NDArray[np.intp] = index.owner_order  # type: ignore[assignment]
+        starts: npt.NDArray[np.intp] = index.owner_starts  # type: ignore[assignment]
+        parts = [
+            order[starts[i] : starts[i + 1]]
+            for owner in owners
+            if (i := self.owner_ids.get(owner)) is not None
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, np.intp)
+
+    def _chains(
+        self,
+    ) -> tuple[tuple[Chain | None, ...], npt.NDArray[np.int32] | None, npt.NDArray[np.intp]]:
         ports = self.previous.ports
-        column = np.array(ports.chain)
-        if self.all_owners:
-            rows = None
-        else:
-            wanted = [self.owner_ids[o] for o in self.owners if o in self.owner_ids]
-            if len(wanted) == 1:
-                rows = np.flatnonzero((ports.owner == wanted[0]) & ports.live)
-            else:
-                rows = np.flatnonzero(np.isin(ports.owner, wanted) & ports.live)
+        rows = None if self.all_owners else self._rows_of(sorted(self.owners))
         groups = group_rows(ports, rows)
         owners = {self.previous.owners[owner] for owner, _ in groups.groups}
         by_owner = self.index.policies_by_owner
@@ -200,15 +251,31 @@ class _PolicyRecompile:
             owner: [p for pid in by_owner.get(owner, ()) if (p := self.policies[pid]) is not None]
             for owner in owners | {PROVIDER}
         }
-        chains = list(self.previous.chains)
+        previous_chains = self.previous.chains
+        chains: list[Chain | None] | None = None  # copied on the first new chain
         new_chains: set[int] = set()
+        column: npt.NDArray[np.int32] | None = None
+        changed: list[npt.NDArray[np.intp]] = []
+        builder = ChainBuilder(candidates)
         for g, (owner, tagset) in enumerate(groups.groups):
-            ids = chain_for(self.previous.owners[owner], self.previous.tagsets[tagset], candidates)
+            ids = builder.chain(self.previous.owners[owner], self.previous.tagsets[tagset])
             chain_id = self.index.chain_ids.setdefault(ids, len(self.index.chain_ids))
-            while len(chains) <= chain_id:
-                chains.append(None)
-            if chains[chain_id] is None:
+            current = chains if chains is not None else previous_chains
+            if chain_id >= len(current) or current[chain_id] is None:
+                if chains is None:
+                    chains = list(previous_chains)
+                while len(chains) <= chain_id:
+                    chains.append(None)
                 chains[chain_id] = Chain(chain_id, ids)
                 new_chains.add(chain_id)
-            column[groups.rows(g)] = chain_id
-        return tuple(chains), column, new_chains
+            members = groups.rows(g)
+            moved = members[ports.chain[members] != chain_id]
+            if len(moved):
+                if column is None:
+                    column = np.array(ports.chain)  # copy on first write only
+                column[moved] = chain_id
+                changed.append(moved)
+        self.new_chains = new_chains
+        rows_changed = np.sort(np.concatenate(changed)) if changed else np.zeros(0, np.intp)
+        shared = previous_chains if chains is None else tuple(chains)
+        return shared, column, rows_changed

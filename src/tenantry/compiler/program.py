@@ -27,9 +27,11 @@ Ports (:class:`PortTable`, columnar: one row per port, numpy arrays)
     VGT trunk: see the trunk CSR), VLAN mode, locked MAC (48-bit int), L2 flags
     (:class:`PortFlag`), shaping profile (index into ``Programs.shapings``, -1: none), tag set
     (index into ``Programs.tagsets``), policy chain (index into ``Programs.chains``) and
-    ``live``. Locked addresses are CSR arrays: ``v4_offsets``/``v4`` (uint32) and
-    ``v6_offsets``/``v6`` (rows of two uint64 halves). The EUI-64 link-local address is derived
-    from the MAC (:meth:`PortTable.link_local`), not stored. A VGT trunk's VLAN -> segment map
+    ``live``. Host, vNIC-name and shaping indices are int16 (at most 32,767 of each; the
+    compiler refuses more), CSR offsets int32. Locked addresses are CSR arrays:
+    ``v4_offsets``/``v4`` (uint32) and ``v6_offsets``/``v6`` (rows of two uint64 halves). The
+    EUI-64 link-local address is derived from the MAC (:meth:`PortTable.link_local`), not
+    stored. A VGT trunk's VLAN -> segment map
     is the CSR ``trunk_offsets``/``trunk_vlans``/``trunk_segments``.
 
 Router interfaces (:class:`RouterInterface`)
@@ -97,6 +99,8 @@ __all__ = [
     "VlanModeCode",
 ]
 
+NO_PORTS: npt.NDArray[np.int32] = np.zeros(0, np.int32)
+NO_PORTS.flags.writeable = False
 ANY_PROTOCOL = -1
 """``CompiledRule.protocol`` for rules that match every IP protocol."""
 
@@ -181,24 +185,24 @@ class PortTable:
 
     owner: npt.NDArray[np.int32]
     guest: npt.NDArray[np.int32]
-    vnic_name: npt.NDArray[np.int32]
+    vnic_name: npt.NDArray[np.int16]
     kind: npt.NDArray[np.uint8]
-    host: npt.NDArray[np.int32]
+    host: npt.NDArray[np.int16]
     port_group: npt.NDArray[np.int32]
     segment: npt.NDArray[np.int32]
     vlan_mode: npt.NDArray[np.uint8]
     mac: npt.NDArray[np.uint64]
     flags: npt.NDArray[np.uint8]
-    shaping: npt.NDArray[np.int32]
+    shaping: npt.NDArray[np.int16]
     tagset: npt.NDArray[np.int32]
     chain: npt.NDArray[np.int32]
     live: npt.NDArray[np.bool_]
-    v4_offsets: npt.NDArray[np.int64]
+    v4_offsets: npt.NDArray[np.int32]
     v4: npt.NDArray[np.uint32]
-    v6_offsets: npt.NDArray[np.int64]
+    v6_offsets: npt.NDArray[np.int32]
     v6: npt.NDArray[np.uint64]
     """Shape (n, 2): high and low 64 bits of each locked IPv6 address."""
-    trunk_offsets: npt.NDArray[np.int64]
+    trunk_offsets: npt.NDArray[np.int32]
     trunk_vlans: npt.NDArray[np.uint16]
     trunk_segments: npt.NDArray[np.int32]
 
@@ -349,14 +353,14 @@ class AddressSetKey:
         return f"{scope}:[{','.join(self.tags)}]"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class AddressSet:
     """Addresses a peer stands for, as a prefix set; for selectors, the member port rows too."""
 
     id: int
     key: AddressSetKey
     prefixes: PrefixSet
-    ports: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
+    ports: npt.NDArray[np.int32] = field(default_factory=lambda: NO_PORTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,78 +485,6 @@ class Programs:
 
     def canonical(self) -> dict[str, Any]:
         """The programs by name, without ids: equal for equal estates, however compiled."""
+        from tenantry.compiler._canonical import canonical_form  # noqa: PLC0415 - a cycle
+
         return canonical_form(self)
-
-
-def canonical_form(programs: Programs) -> dict[str, Any]:
-    """See :meth:`Programs.canonical`."""
-    segments = {
-        str(s.network): (s.key, s.subnets, s.gateways, s.default_action, s.service, s.management)
-        for s in programs.segments
-        if s is not None
-    }
-
-    def seg_name(seg: int) -> str:
-        found = programs.segments[seg]
-        return "" if found is None else str(found.network)
-
-    used_sets: set[int] = set()
-
-    def peer_form(peer: CompiledPeer) -> tuple[Any, ...]:
-        aset = programs.address_sets[peer.address_set] if peer.address_set >= 0 else None
-        if aset is None:
-            return (peer.kind, peer.cidrs, peer.service)
-        used_sets.add(aset.id)
-        return (peer.kind, peer.service, str(aset.key), aset.prefixes)
-
-    policies = {
-        str(p.ref): (
-            p.tier,
-            p.order,
-            tuple(
-                (r.origin, r.action, r.direction, r.protocol, r.ports, peer_form(r.peer), r.log)
-                for r in p.rules
-            ),
-        )
-        for p in programs.policies
-        if p is not None
-    }
-    ports: dict[str, Any] = {}
-    ptab = programs.ports
-    for row in programs.live_rows().tolist():
-        chain = programs.chains[int(ptab.chain[row])]
-        host = int(ptab.host[row])
-        group = int(ptab.port_group[row])
-        shaping = int(ptab.shaping[row])
-        ports[programs.port_name(row)] = (
-            programs.owner_of(row),
-            programs.hosts[host] if host >= 0 else None,
-            programs.port_groups[group] if group >= 0 else None,
-            seg_name(int(ptab.segment[row])) if int(ptab.segment[row]) >= 0 else None,
-            tuple((vlan, seg_name(seg)) for vlan, seg in ptab.trunk_of(row)),
-            int(ptab.vlan_mode[row]),
-            int(ptab.mac[row]),
-            int(ptab.flags[row]),
-            programs.shapings[shaping] if shaping >= 0 else None,
-            programs.tagsets[int(ptab.tagset[row])],
-            tuple(ptab.addresses(row)),
-            tuple(
-                str(p.ref)
-                for pid in (chain.policies if chain is not None else ())
-                if (p := programs.policies[pid]) is not None
-            ),
-        )
-    members: dict[str, Any] = {}
-    for aset in programs.address_sets:
-        if aset is not None and aset.id in used_sets:
-            members[str(aset.key)] = sorted(programs.port_name(r) for r in aset.ports.tolist())
-    routers = sorted(
-        (str(r.router), seg_name(r.segment), r.mac, r.gateways, r.subnets) for r in programs.routers
-    )
-    return {
-        "segments": segments,
-        "policies": policies,
-        "ports": ports,
-        "routers": routers,
-        "address_set_members": members,
-    }

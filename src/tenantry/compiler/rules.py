@@ -31,18 +31,28 @@ def merge_ranges(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], 
     return tuple(merged)
 
 
-def selector_key(owner: str, selector: Selector) -> AddressSetKey:
+def selector_key(
+    owner: str, selector: Selector, intern: dict[object, object] | None = None
+) -> AddressSetKey:
     """The scope a selector picks from: the owner's vNICs, or (provider) the named tenants'."""
     tenants = None
     if owner == PROVIDER and selector.tenants is not None:
         tenants = tuple(sorted(set(selector.tenants)))
-    return AddressSetKey(owner=owner, tags=tuple(sorted(set(selector.tags))), tenants=tenants)
+    tags = tuple(sorted(set(selector.tags)))
+    if intern is None:
+        return AddressSetKey(owner=owner, tags=tags, tenants=tenants)
+    # equal keys and tag tuples are shared by every policy and set that names them
+    tags = intern.setdefault(tags, tags)  # type: ignore[assignment]
+    key = AddressSetKey(owner=owner, tags=tags, tenants=tenants)
+    return intern.setdefault(key, key)  # type: ignore[return-value]
 
 
-def peer_key(owner: str, peer: Peer) -> AddressSetKey | None:
+def peer_key(
+    owner: str, peer: Peer, intern: dict[object, object] | None = None
+) -> AddressSetKey | None:
     """The address set a peer needs, if any."""
     if peer.selector is not None:
-        return selector_key(owner, peer.selector)
+        return selector_key(owner, peer.selector, intern)
     if peer.service is not None:
         return AddressSetKey(owner=PROVIDER, service=peer.service)
     return None
@@ -62,7 +72,7 @@ def compile_policy(
     rules = []
     for index, rule in enumerate(policy.rules):
         peer = rule.peer
-        key = peer_key(ref.owner, peer)
+        key = peer_key(ref.owner, peer, intern)
         if key is not None:
             kind = PeerKind.SERVICE if peer.service is not None else PeerKind.SELECTOR
             compiled_peer = CompiledPeer(kind, address_set=address_set(key), service=peer.service)
@@ -83,13 +93,13 @@ def compile_policy(
                 log=rule.log,
             )
         )
-    scope = selector_key(ref.owner, policy.applies_to)
+    scope = selector_key(ref.owner, policy.applies_to, intern)
     return CompiledPolicy(
         policy_id,
         ref,
         policy.tier,
         policy.order,
-        intern.setdefault(scope, scope),  # type: ignore[arg-type]
+        scope,
         tuple(rules),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from ipaddress import ip_address
 
@@ -21,6 +22,16 @@ class Probe:
     ingress: int
     frame: bytes
     description: str
+
+
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+
+
+def _check_address(option: str, value: str) -> None:
+    try:
+        ip_address(value)
+    except ValueError as exc:
+        raise InputError(f"{option} {value!r} is not an IPv4 or IPv6 address") from exc
 
 
 def _row(programs: Programs, name: str) -> int:
@@ -68,6 +79,14 @@ def build_probe(
     """A frame from port ``source`` to port ``to`` (or to ``dst_ip``/``dst_mac``)."""
     if proto not in PROTOCOLS:
         raise InputError(f"--proto {proto!r}: use one of {', '.join(PROTOCOLS)}")
+    for option, value in (("--dst-ip", dst_ip), ("--src-ip", src_ip)):
+        if value is not None:
+            _check_address(option, value)
+    for option, value in (("--dst-mac", dst_mac), ("--src-mac", src_mac)):
+        if value is not None and not _MAC.match(value):
+            raise InputError(f"{option} {value!r} is not a MAC address (02:00:00:00:00:01)")
+    if vlan is not None and not 0 <= vlan <= 4095:
+        raise InputError(f"--vlan {vlan}: a VLAN id is 0-4095")
     ingress = _row(programs, source)
     version = 6 if ipv6 or proto == "icmpv6" or (dst_ip is not None and ":" in dst_ip) else 4
     target = _row(programs, to) if to is not None else None

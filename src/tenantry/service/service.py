@@ -260,6 +260,33 @@ class Service:
                 errors.append(f"{type(hook).__name__}: {exc}")
         return ApplyResult(plan, generation, tuple(errors))
 
+    def record(
+        self,
+        actor: Actor,
+        action: str,
+        outcome: Outcome,
+        *,
+        targets: tuple[str, ...] = (),
+        tenants: tuple[str, ...] = (),
+        reason: str = "",
+        details: dict[str, object] | None = None,
+    ) -> None:
+        """Audit an event that changes no stored state (a data-plane drift found or repaired)."""
+        self.store.append_audit(
+            [
+                AuditRecord(
+                    actor=actor.name,
+                    source=actor.source,
+                    action=action,
+                    outcome=outcome,
+                    reason=reason,
+                    targets=targets,
+                    tenants=tenants,
+                    details=dict(details or {}),
+                )
+            ]
+        )
+
     def _audit_refusal(
         self,
         actor: Actor,

@@ -142,3 +142,22 @@ def test_replay_of_a_truncated_capture_says_which_packet(capture: Path) -> None:
     code, out = _run("replay", str(capture), "--port", "acme/a1/eth0", "--spec", SPEC)
     assert code == 3
     assert "packet 4 is truncated" in out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--dst-ip", "nope", "is not an IPv4 or IPv6 address"),
+        ("--src-ip", "999.1.1.1", "is not an IPv4 or IPv6 address"),
+        ("--src-mac", "zz:zz", "is not a MAC address"),
+        ("--vlan", "5000", "a VLAN id is 0-4095"),
+    ],
+)
+def test_trace_refuses_malformed_fields(option: str, value: str, message: str) -> None:
+    """Malformed addresses and tags are input errors (exit 3) naming the option."""
+    code, out = _run(
+        "trace", "--spec", SPEC, "--from", "acme/a1/eth0", "--to", "acme/a2/eth0", option, value
+    )
+    assert code == 3
+    assert option in out
+    assert message in out

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tenantry.compiler import compile_estate, recompile
-from tenantry.model import Change, ChangeSet, Estate, Kind, Op, Policy, Ref, Rule, Selector, Tier
+from tenantry.model import (
+    Change,
+    ChangeSet,
+    Estate,
+    Kind,
+    Op,
+    Policy,
+    Ref,
+    Rule,
+    Selector,
+    Tier,
+    check_estate,
+)
 from tests.helpers.estates import example_estate
-from tests.strategies import estates, policy_changes
+from tests.strategies import estates, guest_changes, policy_changes
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -29,12 +41,15 @@ def test_incremental_compile_equals_full_compile(data: st.DataObject) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_chained_recompiles_equal_full_compile(data: st.DataObject) -> None:
-    """Several changes in a row stay equal to a full compile of the last estate."""
+    """Guest and policy changes in turn stay equal to a full compile of the last estate."""
     estate = data.draw(estates())
     programs = compile_estate(estate)
-    for _ in range(3):
-        changes = data.draw(policy_changes(estate))
+    for step in range(4):
+        maker = policy_changes if step % 2 else guest_changes
+        changes = data.draw(maker(estate))
         following = estate.with_changes(changes)
+        if check_estate(following):
+            continue
         programs, _ = recompile(programs, estate, following)
         estate = following
     assert programs.canonical() == compile_estate(estate).canonical()
@@ -68,13 +83,13 @@ def test_tenant_policy_change_touches_only_that_tenants_ports() -> None:
             assert programs.ports.chain[r] == previous.ports.chain[r]
 
 
-def test_change_outside_policies_takes_a_full_compile() -> None:
-    """A guest change is compiled in full, and the delta says so."""
+def test_change_outside_policies_and_guests_takes_a_full_compile() -> None:
+    """A network change is compiled in full, and the delta says so."""
     before = example_estate()
-    guest_ref = Ref("bravo", "b2")
-    guest = before.guests[guest_ref]
-    moved = guest.model_copy(update={"host": "h1"})
-    changes = ChangeSet((Change(Op.UPDATE, Kind.GUEST, guest_ref, guest, moved),))
+    ref = Ref("bravo", "app")
+    network = before.networks[ref]
+    opened = network.model_copy(update={"default_action": "deny"})
+    changes = ChangeSet((Change(Op.UPDATE, Kind.NETWORK, ref, network, opened),))
 
     programs, delta = recompile(compile_estate(before), before, changes)
 
@@ -104,3 +119,44 @@ def test_recompiling_an_older_generation_falls_back_to_a_full_compile() -> None:
 
     assert delta.full
     assert again.canonical() == compile_estate(before.with_changes(changes)).canonical()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_incremental_guest_changes_equal_full_compile(data: st.DataObject) -> None:
+    """Guest creates, updates and deletes (with policy changes mixed in) recompile to what a
+    full compile of the new estate gives."""
+    before = data.draw(estates())
+    changes = data.draw(guest_changes(before))
+    if data.draw(st.booleans()):
+        extra = data.draw(policy_changes(before))
+        changes = ChangeSet(changes.changes + extra.changes)
+    after = before.with_changes(changes)
+    assume(not check_estate(after))
+    previous = compile_estate(before)
+
+    programs, delta = recompile(previous, before, changes)
+
+    assert not delta.full
+    assert programs.canonical() == compile_estate(after).canonical()
+
+
+def test_guest_change_rebuilds_only_that_guests_rows() -> None:
+    """Moving bravo's b2 to another host kills its old row and appends one; nothing else."""
+    before = example_estate()
+    ref = Ref("bravo", "b2")
+    guest = before.guests[ref]
+    moved = guest.model_copy(update={"host": "h1"})
+    changes = ChangeSet((Change(Op.UPDATE, Kind.GUEST, ref, guest, moved),))
+    previous = compile_estate(before)
+
+    programs, delta = recompile(previous, before, changes)
+
+    assert not delta.full
+    old_row = previous.port_row("bravo/b2/eth0")
+    new_row = programs.port_row("bravo/b2/eth0")
+    assert old_row is not None
+    assert new_row is not None
+    assert sorted(delta.ports.tolist()) == sorted([old_row, new_row])
+    assert programs.hosts[int(programs.ports.host[new_row])] == "h1"
+    assert not programs.ports.live[old_row]

@@ -13,8 +13,13 @@ from tests.helpers.dataplane import Ports
 from tests.helpers.estates import example_estate
 
 
-def _ovn() -> Backend:
-    pytest.skip("[ovn] the OVN backend fills this parameter in (tenantry.dataplane.ovn)")
+def _ovn(request: pytest.FixtureRequest) -> Backend:
+    from tenantry.dataplane.ovn import OvnBackend, OvnTracer
+
+    central = request.getfixturevalue("ovn_central")
+    backend = OvnBackend(central.nb_remote)
+    backend.tracer = OvnTracer(central.sb_remote, central.rundir)
+    return backend
 
 
 @pytest.fixture(
@@ -22,7 +27,7 @@ def _ovn() -> Backend:
 )
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """Each backend, enforcing nothing yet."""
-    made: Backend = ReferenceBackend() if request.param == "reference" else _ovn()
+    made: Backend = ReferenceBackend() if request.param == "reference" else _ovn(request)
     yield made
     made.close()
 

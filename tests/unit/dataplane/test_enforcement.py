@@ -40,3 +40,42 @@ def test_commit_compiles_and_enforces_the_new_estate(tmp_path: Path) -> None:
     assert hook.report.incremental
     assert backend.classify(probe.frame, probe.ingress).action is Disposition.DROP
     service.close()
+
+
+def test_policy_change_reuses_the_lookup_tables_and_takes_effect() -> None:
+    """A policy-only delta keeps the port tables but the new rules apply at once."""
+    from tenantry.compiler import compile_estate, recompile
+    from tenantry.model import Change, ChangeSet, Kind, Op, Ref
+
+    before = example_estate()
+    programs = compile_estate(before)
+    backend = ReferenceBackend(programs)
+    tables = backend._current().tables
+    probe = build_probe(programs, source="bravo/b1/eth0", to="bravo/b2/eth0", dport=8443)
+    assert backend.classify(probe.frame, probe.ingress).action is Disposition.FORWARD
+    deny = Policy(
+        name="no-8443",
+        tier=Tier.TENANT,
+        rules=(Rule(action="deny", direction="egress", protocol="tcp", ports=("8443",)),),
+    )
+    change = ChangeSet((Change(Op.CREATE, Kind.POLICY, Ref("bravo", "no-8443"), None, deny),))
+
+    programs, delta = recompile(programs, before, change)
+    backend.apply(programs, delta)
+
+    assert backend._current().tables.mac_to_row is tables.mac_to_row
+    assert backend.classify(probe.frame, probe.ingress).action is Disposition.DROP
+
+
+def test_hook_can_freeze_what_it_enforced(tmp_path: Path) -> None:
+    """With freeze_after_apply the enforced programs leave the collector's generations."""
+    import gc
+
+    hook = EnforcementHook(ReferenceBackend(), freeze_after_apply=True)
+    service = Service.open(f"sqlite:///{tmp_path / 't.db'}", hooks=[hook])
+    try:
+        service.apply(Actor.local_operator(), example_estate())
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        service.close()

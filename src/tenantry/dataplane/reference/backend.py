@@ -5,12 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
+
 from tenantry.compiler import ProgramDelta, Programs
+from tenantry.dataplane.reference.batch import BatchClassifier, BatchResult
 from tenantry.dataplane.reference.conntrack import ConnTrack
+from tenantry.dataplane.reference.flows import STATELESS, FlowCache, flow_cache_key
 from tenantry.dataplane.reference.pipeline import Pipeline
 from tenantry.dataplane.reference.tables import Tables
 from tenantry.dataplane.verdict import Verdict
-from tenantry.errors import BackendUnavailableError, NotFoundError
+from tenantry.errors import BackendUnavailableError, InputError, NotFoundError
 
 __all__ = ["ReferenceBackend"]
 
@@ -24,6 +29,9 @@ class ReferenceBackend:
         self, programs: Programs | None = None, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.conntrack = ConnTrack(clock)
+        self._clock = clock
+        self.flows = FlowCache(self.conntrack)
+        self.batch = BatchClassifier(self.classify, self.flows, self.conntrack)
         self._pipeline: Pipeline | None = None
         self.flushed = 0
         """Connections cut by the last ``apply`` because the new programs deny them."""
@@ -33,10 +41,24 @@ class ReferenceBackend:
     # ------------------------------------------------------------------ Backend
 
     def apply(self, programs: Programs, delta: ProgramDelta | None = None) -> None:
-        """Enforce ``programs``; established connections the new programs deny are cut."""
-        del delta  # tables are rebuilt from the programs; the delta is only an optimisation
-        pipeline = Pipeline(Tables(programs), self.conntrack)
+        """Enforce ``programs``; established connections the new programs deny are cut.
+
+        With an incremental ``delta`` that kept every port (a policy change), the lookup
+        tables are reused; otherwise they are rebuilt from the programs."""
+        current = self._pipeline
+        if (
+            delta is not None
+            and not delta.full
+            and current is not None
+            and current.tables.shares_layout(programs)
+        ):
+            tables = current.tables.rebind(programs)
+        else:
+            tables = Tables(programs)
+        pipeline = Pipeline(tables, self.conntrack)
         self._pipeline = pipeline
+        self.flows.clear()
+        self.batch.clear()
         self.flushed = self.conntrack.flush(lambda c: pipeline.still_allowed(c.ingress, c.facts))
 
     def read_back(self) -> Programs:
@@ -62,11 +84,50 @@ class ReferenceBackend:
             )
         return row
 
-    def classify(self, frame: bytes, ingress: int | str) -> Verdict:
-        """The verdict on ``frame`` sent by the guest behind port ``ingress`` (row or name)."""
-        pipeline = self._current()
-        row = self.port(ingress) if isinstance(ingress, str) else ingress
-        return pipeline.classify(frame, row)
+    def classify(self, frame: bytes, ingress: int | str, *, trace: bool = False) -> Verdict:
+        """The verdict on ``frame`` sent by the guest behind port ``ingress`` (row or name);
+        ``trace`` records every stage (and bypasses the flow cache)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            pipeline = self._current()
+        row = ingress if ingress.__class__ is int else self.port(ingress)  # type: ignore[arg-type]
+        if trace:
+            return pipeline.classify(frame, row, trace=True)
+        key = flow_cache_key(frame, row)
+        if key is None:
+            return pipeline.classify(frame, row)
+        entry = self.flows.entries.get(key)
+        if entry is not None:  # the hit path, inlined: it is the one that runs per packet
+            verdict, condition, flow, conn = entry
+            if condition == STATELESS:
+                return verdict
+            if conn is not None:
+                now = self._clock()
+                if conn.alive and conn.expires >= now:  # ConnTrack.touch, inlined
+                    conn.expires = now + conn.timeout
+                    return verdict
+            elif self.conntrack.lookup(flow) is None:
+                return verdict
+        verdict = pipeline.classify(frame, row)
+        self.flows.put(key, verdict)
+        return verdict
+
+    def classify_batch(
+        self,
+        frames: npt.NDArray[np.uint8],
+        lengths: npt.NDArray[np.integer],
+        ingress: npt.NDArray[np.integer],
+    ) -> BatchResult:
+        """Verdicts for many frames at once: ``frames`` is (n, width) uint8, zero-padded,
+        width a multiple of 8 and at least 64 (see ``reference.batch``)."""
+        self._current()
+        width = frames.shape[1] if frames.ndim == 2 else 0
+        if width < 64 or width % 8 or not frames.flags.c_contiguous:
+            raise InputError(
+                f"frames must be a C-contiguous (n, width) uint8 array, width >= 64 and a "
+                f"multiple of 8; got shape {frames.shape}"
+            )
+        return self.batch.classify(frames, lengths, ingress)
 
     def _current(self) -> Pipeline:
         if self._pipeline is None:

@@ -31,6 +31,8 @@ class Connection:
     timeout: float
     facts: object = None
     """What the backend needs to re-judge the connection when the programs change."""
+    alive: bool = True
+    """False once forgotten (expired, flushed or replaced)."""
 
 
 @dataclass
@@ -40,6 +42,8 @@ class ConnTrack:
     clock: Callable[[], float] = time.monotonic
     connections: dict[FlowKey, Connection] = field(default_factory=dict)
     fragments: dict[tuple[int, int, int, int], tuple[float, object]] = field(default_factory=dict)
+    commits: int = 0
+    """How many connections were ever opened (lets caches know nothing new appeared)."""
 
     def lookup(self, key: FlowKey) -> Connection | None:
         """The live connection this packet belongs to (either direction), refreshed."""
@@ -57,13 +61,29 @@ class ConnTrack:
         self, key: FlowKey, ingress: int, egress: tuple[int, ...], facts: object = None
     ) -> Connection:
         """Track an allowed packet's connection (its reply key maps to the same entry)."""
+        self.commits += 1
         timeout = TIMEOUTS.get(key[3], DEFAULT_TIMEOUT)
         conn = Connection(key, ingress, egress, self.clock() + timeout, timeout, facts)
+        replaced = self.connections.get(key)
+        if replaced is not None:
+            replaced.alive = False
         self.connections[key] = conn
         self.connections[reply_key(key)] = conn
         return conn
 
+    def touch(self, conn: Connection) -> bool:
+        """Refresh a connection held by reference; False if it is gone or has expired."""
+        if not conn.alive:
+            return False
+        now = self.clock()
+        if conn.expires < now:
+            self._forget(conn)
+            return False
+        conn.expires = now + conn.timeout
+        return True
+
     def _forget(self, conn: Connection) -> None:
+        conn.alive = False
         self.connections.pop(conn.original, None)
         self.connections.pop(reply_key(conn.original), None)
 

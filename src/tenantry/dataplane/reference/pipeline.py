@@ -26,6 +26,7 @@ class _Run:
     """One frame's way through the pipeline, with its trace."""
 
     row: int
+    trace: bool = False
     steps: list[TraceStep] = field(default_factory=list)
     segment: int = -1
 
@@ -43,7 +44,8 @@ class _Run:
         *,
         log: bool = False,
     ) -> Verdict:
-        self.step(stage, f"drop: {reason}", detail, rule)
+        if self.trace:
+            self.step(stage, f"drop: {reason}", detail, rule)
         return Verdict(
             Disposition.DROP, (), stage, reason, rule, detail, tuple(self.steps), self.segment, log
         )
@@ -62,23 +64,25 @@ class Pipeline:
         self.modes = ports.vlan_mode.tolist()
         self.live = ports.live.tolist()
 
-    def classify(self, data: bytes, row: int) -> Verdict:
-        """The verdict on a frame a guest sends into port ``row``."""
-        run = _Run(row)
+    def classify(self, data: bytes, row: int, *, trace: bool = False) -> Verdict:
+        """The verdict on a frame a guest sends into port ``row`` (``trace``: record steps)."""
+        run = _Run(row, trace)
         if not 0 <= row < len(self.live) or not self.live[row]:
             return run.drop(Stage.INGRESS, Reason.UNKNOWN_PORT, f"no live port {row}")
         try:
             frame = decode(data)
         except FrameError as exc:
             return run.drop(Stage.DECODE, Reason.MALFORMED, str(exc))
-        run.step(Stage.DECODE, "ok", _describe(frame))
+        if run.trace:
+            run.step(Stage.DECODE, "ok", _describe(frame))
         problem = self._vlan(run, frame)
         if problem is not None:
             return problem
         why = check_port_security(self.tables, row, run.segment, frame)
         if why is not None:
             return run.drop(Stage.PORT_SECURITY, why[0], why[1])
-        run.step(Stage.PORT_SECURITY, "pass")
+        if run.trace:
+            run.step(Stage.PORT_SECURITY, "pass")
         if frame.is_multicast:
             return self._flood(run, frame)
         leg = self.tables.routers_by_mac.get((run.segment, frame.dst))
@@ -106,7 +110,8 @@ class Pipeline:
         if segment < 0:
             return run.drop(Stage.VLAN, Reason.NOT_ATTACHED, "the port reaches no segment")
         run.segment = segment
-        run.step(Stage.VLAN, f"segment {self._segment_name(segment)}")
+        if run.trace:
+            run.step(Stage.VLAN, f"segment {self._segment_name(segment)}")
         return None
 
     def _isolated(self, sender: int, receiver: int) -> bool:
@@ -118,14 +123,16 @@ class Pipeline:
     def _flood(self, run: _Run, frame: Frame) -> Verdict:
         leg = self._gateway_question(run.segment, frame)
         if leg is not None:
-            run.step(Stage.ROUTING, f"answered by router {leg.router}")
+            if run.trace:
+                run.step(Stage.ROUTING, f"answered by router {leg.router}")
             return _reply(run, Stage.ROUTING)
         receivers = [
             r
             for r in self.tables.segment_rows.get(run.segment, ())
             if r != run.row and not self._isolated(run.row, r)
         ]
-        run.step(Stage.FORWARDING, f"flood to {len(receivers)} port(s) of the segment")
+        if run.trace:
+            run.step(Stage.FORWARDING, f"flood to {len(receivers)} port(s) of the segment")
         if not receivers:
             return run.drop(Stage.FORWARDING, Reason.NO_RECEIVER)
         return self._deliver(run, frame, [(r, run.segment) for r in receivers], unicast=False)
@@ -148,7 +155,8 @@ class Pipeline:
             for r in self.tables.promiscuous.get(run.segment, ())
             if r not in (run.row, target) and not self._isolated(run.row, r)
         ]
-        run.step(Stage.FORWARDING, f"to {self._name(target)}")
+        if run.trace:
+            run.step(Stage.FORWARDING, f"to {self._name(target)}")
         return self._deliver(run, frame, receivers, unicast=True)
 
     # ------------------------------------------------------------------ routing
@@ -163,7 +171,8 @@ class Pipeline:
         return None
 
     def _route(self, run: _Run, frame: Frame, leg: RouterInterface) -> Verdict:
-        run.step(Stage.ROUTING, f"to router {leg.router}")
+        if run.trace:
+            run.step(Stage.ROUTING, f"to router {leg.router}")
         if self._gateway_question(run.segment, frame) is not None:
             return _reply(run, Stage.ROUTING)
         ip = frame.ip
@@ -198,7 +207,8 @@ class Pipeline:
         target = self.tables.address_to_row.get((out, key))
         if target is None:
             return run.drop(Stage.ROUTING, Reason.NO_ROUTE, "no port holds the destination address")
-        run.step(Stage.ROUTING, f"routed to {self._segment_name(out)}, {self._name(target)}")
+        if run.trace:
+            run.step(Stage.ROUTING, f"routed to {self._segment_name(out)}, {self._name(target)}")
         return self._deliver(run, frame, [(target, out)], unicast=True)
 
     # ------------------------------------------------------------------ policy and delivery
@@ -216,7 +226,8 @@ class Pipeline:
         )
         if not verdict.allowed:
             return _denied(run, Stage.POLICY_EGRESS, verdict)
-        run.step(Stage.POLICY_EGRESS, "allow", _by(verdict), verdict.rule)
+        if run.trace:
+            run.step(Stage.POLICY_EGRESS, "allow", _by(verdict), verdict.rule)
         return None
 
     def _deliver(
@@ -224,7 +235,8 @@ class Pipeline:
     ) -> Verdict:
         ip = frame.ip
         if ip is None or is_policy_exempt(frame, self.flags[run.row]):
-            run.step(Stage.POLICY_EGRESS, "exempt (ARP, ND, DHCP)")
+            if run.trace:
+                run.step(Stage.POLICY_EGRESS, "exempt (ARP, ND, DHCP)")
             return _forward(run, [r for r, _ in receivers], Reason.EXEMPT)
         fragment = (ip.version, ip.src, ip.dst, ip.fragment_id)
         if ip.is_fragment and ip.fragment_offset > 0:
@@ -234,11 +246,13 @@ class Pipeline:
             following = [r for r, _ in receivers if r in first]
             if not following:
                 return run.drop(Stage.CONNTRACK, Reason.FRAGMENT_WITHOUT_FIRST)
-            run.step(Stage.CONNTRACK, "follows its first fragment")
+            if run.trace:
+                run.step(Stage.CONNTRACK, "follows its first fragment")
             return _forward(run, following, Reason.ESTABLISHED)
         flow = _flow_key(frame)
         if flow is not None and unicast and self.conntrack.lookup(flow) is not None:
-            run.step(Stage.CONNTRACK, "established")
+            if run.trace:
+                run.step(Stage.CONNTRACK, "established")
             return _forward(run, [r for r, _ in receivers], Reason.ESTABLISHED)
         denied = self._egress(run, frame)
         if denied is not None:
@@ -265,7 +279,10 @@ class Pipeline:
             assert first_denial is not None  # noqa: S101 - receivers is never empty here
             return _denied(run, Stage.POLICY_INGRESS, first_denial)
         assert last is not None  # noqa: S101 - set with the first allowed receiver
-        run.step(Stage.POLICY_INGRESS, f"allow for {len(allowed)} port(s)", _by(last), last.rule)
+        if run.trace:
+            run.step(
+                Stage.POLICY_INGRESS, f"allow for {len(allowed)} port(s)", _by(last), last.rule
+            )
         if flow is not None and unicast:
             self.conntrack.commit(flow, run.row, tuple(allowed), (run.segment, receivers, key))
         if ip.is_fragment:
@@ -342,7 +359,8 @@ def _forward(
     *,
     log: bool = False,
 ) -> Verdict:
-    run.step(Stage.DELIVERY, f"deliver to {len(egress)} port(s)")
+    if run.trace:
+        run.step(Stage.DELIVERY, f"deliver to {len(egress)} port(s)")
     return Verdict(
         Disposition.FORWARD,
         tuple(egress),
@@ -357,7 +375,8 @@ def _forward(
 
 
 def _reply(run: _Run, stage: Stage) -> Verdict:
-    run.step(stage, "router replies")
+    if run.trace:
+        run.step(stage, "router replies")
     return Verdict(
         Disposition.REPLY, (), stage, Reason.ROUTER_REPLY, None, "", tuple(run.steps), run.segment
     )

@@ -119,6 +119,26 @@ class Tables:
         self._chains: dict[tuple[int, Direction], tuple[RuleMatcher, ...]] = {}
         self._sets: dict[int, SetMembership] = {}
 
+    def rebind(self, programs: Programs) -> Tables:
+        """These tables for new programs whose ports, segments and routers are the same
+        objects (a policy-only change): lookups are shared, rule and set caches start empty."""
+        fresh = object.__new__(Tables)
+        fresh.__dict__.update(self.__dict__)
+        fresh.programs = programs
+        fresh._chains = {}
+        fresh._sets = {}
+        return fresh
+
+    def shares_layout(self, programs: Programs) -> bool:
+        """Whether ``programs`` keeps every port, segment and router these tables index."""
+        old, new = self.programs, programs
+        same = ("segment", "mac", "live", "flags", "v4", "v6", "trunk_segments", "owner")
+        return (
+            old.segments is new.segments
+            and old.routers is new.routers
+            and all(getattr(old.ports, c) is getattr(new.ports, c) for c in same)
+        )
+
     def _inside(self, segment: int, key: int) -> bool:
         found = self.programs.segments[segment]
         if found is None:

@@ -71,3 +71,17 @@ def test_random_frames_never_cross_tenants_except_through_shared_services(
         for receiver in verdict.egress:
             if backend.programs.owner_of(receiver) != backend.programs.owner_of(row):
                 assert _crosses_legitimately(backend, row, receiver, verdict.segment), verdict.steps
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_flow_cache_never_changes_a_verdict(data: st.DataObject) -> None:
+    """The same frames give the same verdicts with the flow cache as without it."""
+    estate = data.draw(estates(max_tenants=2))
+    programs = compile_estate(estate)
+    cached, plain = ReferenceBackend(programs), ReferenceBackend(programs)
+    frames = [data.draw(frames_between(programs)) for _ in range(10)]
+    for row, frame in frames * 3:
+        a = cached.classify(frame, row)
+        b = plain.classify(frame, row, trace=True)
+        assert (a.action, a.stage, a.reason, a.egress) == (b.action, b.stage, b.reason, b.egress)
