@@ -90,33 +90,43 @@ class PortBuilder:
         rows = _Rows()
         name_ids = self.builder.vnic_name_ids
         raw_tagsets = self.builder.raw_tagsets
+        host_ids, owner_ids = self.builder.host_ids, self.builder.owner_ids
+        # bound methods: this loop runs once per vNIC (1.6 M times at seed scale)
+        attach, names, tags, macs = (
+            rows.attach.append,
+            rows.names.append,
+            rows.tags.append,
+            rows.macs.append,
+        )
+        v4, n4 = rows.v4.append, rows.n4.append
+        odd = rows.odd
         for guest_ref, guest in chosen.items():
             owner_name = guest_ref.owner
             guest_tags = guest.tags
             vnics = guest.vnics
-            host = self.builder.host_ids.get(guest.host, -1) if guest.host is not None else -1
-            per_guest.append((self.builder.owner_ids.get(owner_name, -1), host, len(vnics)))
+            host = host_ids.get(guest.host, -1) if guest.host is not None else -1
+            per_guest.append((owner_ids.get(owner_name, -1), host, len(vnics)))
             refs.append(guest_ref)
             for vnic in vnics:
                 key = (owner_name, vnic.port_group, vnic.network, vnic.service)
                 found = attachment_ids.get(key)
                 if found is None:
                     found = attachment_ids[key] = self._attachment(owner_name, vnic)
-                rows.attach.append(found)
+                attach(found)
                 name = name_ids.get(vnic.name)
-                rows.names.append(name if name is not None else self.builder._name(vnic.name))
+                names(name if name is not None else self.builder._name(vnic.name))
                 tagset = raw_tagsets.get((guest_tags, vnic.tags))
                 if tagset is None:
                     tagset = self.builder._tagset(guest_tags, vnic.tags)
-                rows.tags.append(tagset)
-                rows.macs.append(int(vnic.mac.replace(":", ""), 16))
+                tags(tagset)
+                macs(int(vnic.mac.replace(":", ""), 16))
                 addresses = vnic.addresses
                 if len(addresses) == 1 and addresses[0].__class__ is IPv4Address:
-                    rows.v4.append(int(addresses[0]))
-                    rows.n4.append(1)
+                    v4(int(addresses[0]))
+                    n4(1)
                 else:
-                    rows.odd[len(rows.n4)] = addresses
-                    rows.n4.append(0)
+                    odd[len(rows.n4)] = addresses
+                    n4(0)
         limits = {
             "hosts": len(self.builder.hosts),
             "distinct vNIC names": len(self.builder.vnic_names),

@@ -252,13 +252,17 @@ class _Builder:
             if policy is not None:
                 candidates.setdefault(policy.ref.owner, []).append(policy)
         builder = ChainBuilder(candidates)
+        chain_ids = self.index.chain_ids
+        per_group = np.empty(len(groups.groups), np.int32)
         for g, (owner, tagset) in enumerate(groups.groups):
             ids = builder.chain(self.owners[owner], self.tagsets[tagset])
-            chain_id = self.index.chain_ids.setdefault(ids, len(self.index.chain_ids))
-            while len(chains) <= chain_id:
-                chains.append(None)
-            chains[chain_id] = Chain(chain_id, ids)
-            column[groups.rows(g)] = chain_id
+            chain_id = chain_ids.get(ids)
+            if chain_id is None:
+                chain_id = chain_ids[ids] = len(chain_ids)
+                chains.append(Chain(chain_id, ids))  # a fresh index: ids are dense
+            per_group[g] = chain_id
+        # one scatter for every row: groups.order lists the rows group by group
+        column[groups.order] = np.repeat(per_group, np.diff(groups.starts))
         return tuple(chains), replace(ports, chain=column)
 
     # ------------------------------------------------------------------ routers

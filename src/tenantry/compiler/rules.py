@@ -22,6 +22,20 @@ ANY_PEER = CompiledPeer(PeerKind.ANY)
 
 def merge_ranges(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
     """Sorted, non-overlapping, non-adjacent ranges covering the same ports."""
+    found = _MERGED.get(ranges)
+    if found is not None:
+        return found
+    if len(_MERGED) > 65_536:
+        _MERGED.clear()
+    found = _MERGED[ranges] = _merge(ranges)
+    return found
+
+
+_MERGED: dict[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] = {}
+"""Port sets repeat across policies; merging is pure, so results are remembered."""
+
+
+def _merge(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
     merged: list[tuple[int, int]] = []
     for low, high in sorted(ranges):
         if merged and low <= merged[-1][1] + 1:
@@ -35,16 +49,22 @@ def selector_key(
     owner: str, selector: Selector, intern: dict[object, object] | None = None
 ) -> AddressSetKey:
     """The scope a selector picks from: the owner's vNICs, or (provider) the named tenants'."""
+    if intern is not None:
+        # selectors repeat (every policy naming the same tags): look the raw form up first
+        raw = (owner, selector.tags, selector.tenants)
+        found = intern.get(raw)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        key = selector_key(owner, selector)
+        tags = intern.setdefault(key.tags, key.tags)
+        key = AddressSetKey(owner=key.owner, tags=tags, tenants=key.tenants)  # type: ignore[arg-type]
+        key = intern.setdefault(key, key)  # type: ignore[assignment]
+        intern[raw] = key
+        return key
     tenants = None
     if owner == PROVIDER and selector.tenants is not None:
         tenants = tuple(sorted(set(selector.tenants)))
-    tags = tuple(sorted(set(selector.tags)))
-    if intern is None:
-        return AddressSetKey(owner=owner, tags=tags, tenants=tenants)
-    # equal keys and tag tuples are shared by every policy and set that names them
-    tags = intern.setdefault(tags, tags)  # type: ignore[assignment]
-    key = AddressSetKey(owner=owner, tags=tags, tenants=tenants)
-    return intern.setdefault(key, key)  # type: ignore[return-value]
+    return AddressSetKey(owner=owner, tags=tuple(sorted(set(selector.tags))), tenants=tenants)
 
 
 def peer_key(

@@ -173,16 +173,64 @@ def build_address_sets(
     estate: Estate,
     segments: Sequence[Segment | None],
 ) -> tuple[AddressSet | None, ...]:
-    """Every address set named in ``ids``, at its id."""
+    """Every address set named in ``ids``, at its id. Selector sets are built together:
+    one gather, one sort and one de-duplication for all of them, then a slice each."""
     owner_ids = {name: i for i, name in enumerate(owners)}
     out: list[AddressSet | None] = [None] * (max(ids.values(), default=-1) + 1)
+    selectors: list[tuple[int, AddressSetKey, npt.NDArray[np.intp]]] = []
     for key, aset_id in ids.items():
-        members = (
-            np.zeros(0, np.intp)
-            if key.service is not None
-            else selected_rows(key, groups, owners, tagsets, owner_ids)
-        )
-        out[aset_id] = address_set_for(
-            aset_id, key, ports=ports, members=members, estate=estate, segments=segments
-        )
+        if key.service is not None:
+            out[aset_id] = address_set_for(
+                aset_id, key, ports=ports, members=_NO_ROWS, estate=estate, segments=segments
+            )
+        else:
+            members = selected_rows(key, groups, owners, tagsets, owner_ids)
+            selectors.append((aset_id, key, members))
+    if selectors:
+        _build_selector_sets(selectors, ports, out)
     return tuple(out)
+
+
+_NO_ROWS: npt.NDArray[np.intp] = np.zeros(0, np.intp)
+
+
+def _build_selector_sets(
+    selectors: list[tuple[int, AddressSetKey, npt.NDArray[np.intp]]],
+    ports: PortTable,
+    out: list[AddressSet | None],
+) -> None:
+    counts = np.array([len(members) for _, _, members in selectors], np.int64)
+    rows = np.concatenate([members for _, _, members in selectors]).astype(np.intp)
+    owner = np.repeat(np.arange(len(selectors)), counts)
+    member_bounds = np.concatenate([[0], np.cumsum(counts)])
+    all_members = rows.astype(np.int32)
+    # IPv4: (set, packed prefix) sorted and de-duplicated for every set at once
+    v4_lengths = (ports.v4_offsets[rows + 1] - ports.v4_offsets[rows]).astype(np.int64)
+    v4 = gather_csr(ports.v4_offsets, ports.v4, rows).astype(np.uint64)
+    v4_set = np.repeat(owner, v4_lengths)
+    packed = (v4 << np.uint64(8)) | np.uint64(32)
+    order = np.lexsort((packed, v4_set))
+    v4_set, packed = v4_set[order], packed[order]
+    keep = np.ones(len(packed), np.bool_)
+    keep[1:] = (v4_set[1:] != v4_set[:-1]) | (packed[1:] != packed[:-1])
+    v4_set, packed = v4_set[keep], packed[keep]
+    v4_bounds = np.searchsorted(v4_set, np.arange(len(selectors) + 1))
+    # IPv6: (set, hi, lo) the same way, with the /128 length as the third column
+    v6_lengths = (ports.v6_offsets[rows + 1] - ports.v6_offsets[rows]).astype(np.int64)
+    v6 = gather_csr(ports.v6_offsets, ports.v6, rows).reshape(-1, 2)
+    v6_set = np.repeat(owner, v6_lengths)
+    order = np.lexsort((v6[:, 1], v6[:, 0], v6_set))
+    v6_set, v6 = v6_set[order], v6[order]
+    keep = np.ones(len(v6), np.bool_)
+    keep[1:] = (v6_set[1:] != v6_set[:-1]) | (v6[1:] != v6[:-1]).any(axis=1)
+    v6_set, v6 = v6_set[keep], v6[keep]
+    v6_rows = np.concatenate([v6, np.full((len(v6), 1), 128, np.uint64)], axis=1)
+    v6_bounds = np.searchsorted(v6_set, np.arange(len(selectors) + 1))
+    for j, (aset_id, key, _) in enumerate(selectors):
+        four = packed[v4_bounds[j] : v4_bounds[j + 1]]
+        six = v6_rows[v6_bounds[j] : v6_bounds[j + 1]]
+        prefixes = PrefixSet(
+            four if len(four) else PrefixSet.empty().v4, six if len(six) else PrefixSet.empty().v6
+        )
+        members = all_members[member_bounds[j] : member_bounds[j + 1]]
+        out[aset_id] = AddressSet(aset_id, key, prefixes, members)
