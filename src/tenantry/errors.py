@@ -9,7 +9,9 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     │   ├── SpecError (path, line, column)          spec.invalid               3   422
     │   ├── FrameError (offset)                     frame.invalid              3   422
     │   ├── CaptureError                            capture.invalid            3   422
-    │   └── KeyMaterialError                        key.invalid                3   422
+    │   ├── KeyMaterialError                        key.invalid                3   422
+    │   ├── PreconditionRequiredError               precondition.required      3   428
+    │   └── RequestTooLargeError                    input.too_large            3   413
     ├── NotFoundError                               not_found                  4   404
     ├── ConflictError                               conflict                   5   409
     │   ├── StaleRevisionError                      conflict.stale             5   409
@@ -18,6 +20,7 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     │   ├── AuthenticationError                     auth.required              6   401
     │   ├── PermissionDeniedError                   auth.denied                6   403
     │   ├── ThrottledError                          auth.throttled             6   429
+    │   │   └── RateLimitedError                    auth.rate_limited          6   429
     │   └── ApprovalRequiredError (approval_id)     approval.required          7   202
     ├── AdmissionError (violations)                 admission.refused          8   422
     │   ├── IsolationViolationError                 admission.isolation        8   422
@@ -32,7 +35,8 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     └── UnavailableError                            unavailable                9   503
         ├── StoreUnavailableError                   unavailable.store          9   503
         ├── BackendUnavailableError                 unavailable.backend        9   503
-        └── AuditUnavailableError                   unavailable.audit          9   503
+        ├── AuditUnavailableError                   unavailable.audit          9   503
+        └── DirectoryUnavailableError               unavailable.directory      9   503
 
 Exit 0 is success; 1 is a negative verdict (a leak found, a log that does not verify), like
 ``diff``; 2 is a usage error (Click); 70 is an unexpected internal error.
@@ -58,6 +62,7 @@ __all__ = [
     "ConflictError",
     "CryptoError",
     "DataIntegrityError",
+    "DirectoryUnavailableError",
     "FrameError",
     "IdempotencyConflictError",
     "InputError",
@@ -66,7 +71,10 @@ __all__ = [
     "KeyRevokedError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PreconditionRequiredError",
     "QuotaExceededError",
+    "RateLimitedError",
+    "RequestTooLargeError",
     "SpecError",
     "SpecIssue",
     "StaleRevisionError",
@@ -188,6 +196,22 @@ class KeyMaterialError(InputError):
     hint = "Re-export the key with `tenantry keys wrap` and upload the result unchanged."
 
 
+class PreconditionRequiredError(InputError):
+    """A write did not say which revision it expects (If-Match, or If-None-Match: * to create)."""
+
+    code = "precondition.required"
+    http_status = 428
+    hint = "Read the object first and send its ETag in If-Match; to create, send If-None-Match: *."
+
+
+class RequestTooLargeError(InputError):
+    """A request body is larger than the server accepts."""
+
+    code = "input.too_large"
+    http_status = 413
+    hint = "Split the spec into smaller documents, or raise TENANTRY_MAX_REQUEST_BYTES."
+
+
 class NotFoundError(TenantryError):
     """The object does not exist, or the caller may not know that it does."""
 
@@ -252,6 +276,12 @@ class ThrottledError(AccessError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message, hint=f"Wait {retry_after:.0f} s before trying again.")
         self.retry_after = retry_after
+
+
+class RateLimitedError(ThrottledError):
+    """A credential domain sent more requests than its share; others are not slowed."""
+
+    code = "auth.rate_limited"
 
 
 class ApprovalRequiredError(AccessError):
@@ -410,6 +440,13 @@ class AuditUnavailableError(UnavailableError):
 
     code = "unavailable.audit"
     hint = "Free space for the audit log or restore its storage; changes resume afterwards."
+
+
+class DirectoryUnavailableError(UnavailableError):
+    """The LDAP / Active Directory server cannot be reached or failed."""
+
+    code = "unavailable.directory"
+    hint = "Check the directory URL and that the LDAP server answers; local users still log in."
 
 
 def all_error_classes() -> list[type[TenantryError]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from tenantry.errors import PermissionDeniedError
 from tenantry.governance.actor import Actor
+from tenantry.governance.authorization import authorize, scope_of
+from tenantry.governance.privileges import privilege_for_kind
 from tenantry.model import (
     KIND_INFO,
     PROVIDER,
@@ -52,13 +54,18 @@ def is_visible(actor: Actor, kind: Kind, ref: Ref) -> bool:
 
 
 def check_change(actor: Actor, change: Change, estate: Estate) -> None:
-    """Raise PermissionDeniedError if the actor may not make this change."""
+    """Raise PermissionDeniedError if the actor may not make this change.
+
+    The boundary rules come first (their refusal says why, and is the same whether or not
+    the object exists); then the actor's roles must grant the kind's write privilege there.
+    """
     if actor.system:
         return
     if actor.is_provider:
         _provider_may(actor, change, estate)
     else:
         _tenant_may(actor, change)
+    authorize(actor, privilege_for_kind(change.kind), scope_of(change.kind, change.ref))
 
 
 def _deny(actor: Actor, change: Change, why: str) -> PermissionDeniedError:
@@ -95,8 +102,7 @@ def _tenant_may(actor: Actor, change: Change) -> None:
 
 
 def _provider_may(actor: Actor, change: Change, estate: Estate) -> None:
-    if "administrator" not in actor.roles and "operator" not in actor.roles:
-        raise _deny(actor, change, "no provider role that changes the estate")
+    # Which provider roles may write is decided by RBAC in check_change, after these rules.
     if not KIND_INFO[change.kind].owned or change.ref.owner == PROVIDER:
         return
     if change.kind is Kind.NETWORK:

@@ -1,0 +1,42 @@
+"""Password hashing with argon2id (argon2-cffi's RFC 9106 defaults) and password rules."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from tenantry.errors import InputError
+
+__all__ = ["MIN_PASSWORD_LENGTH", "check_password_rules", "hash_password", "verify_password"]
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+"""Bounded so that hashing cost stays bounded (argon2 takes any length)."""
+
+_HASHER = PasswordHasher()  # argon2id, t=3, m=64 MiB, p=4: RFC 9106's second recommendation
+# A hash of a random string: verifying against it costs what a real verification costs, so a
+# login for an unknown user takes as long as one for a known user with a wrong password.
+_DUMMY_HASH = _HASHER.hash("tenantry-no-such-user-timing-equaliser")
+
+
+def check_password_rules(password: str) -> None:
+    """Raise InputError if a new password is too short or too long."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InputError(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of a password (PHC string with salt and parameters)."""
+    return _HASHER.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored``; spends the same time when ``stored`` is None."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return False
+    try:
+        return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
