@@ -8,7 +8,13 @@ from tenantry.governance.boundaries import TENANT_TASKS, check_change, is_visibl
 from tenantry.governance.directory import DirectoryConfig, DirectoryUser
 from tenantry.governance.grants import DataGrant, GrantStatus
 from tenantry.governance.otp import new_totp_secret, provisioning_uri, verify_totp
-from tenantry.governance.passwords import check_password_rules, hash_password, verify_password
+from tenantry.governance.passwords import (
+    PasswordHashing,
+    UnsafeFastPasswordHashing,
+    check_password_rules,
+    hash_password,
+    verify_password,
+)
 from tenantry.governance.permissions import Authority, Entitlement, Permission, Principal
 from tenantry.governance.privileges import (
     PRIVILEGES,
@@ -25,7 +31,13 @@ from tenantry.governance.scopes import ROOT, Scope
 from tenantry.governance.sensitive import sensitive_reasons
 from tenantry.governance.sessions import Credential, CredentialKind, EndReason
 from tenantry.governance.throttle import FailureCount, ThrottleRule, account_key, address_key
-from tenantry.governance.tokens import digest_secret, matches_digest, new_id, new_secret
+from tenantry.governance.tokens import (
+    TOKEN_PREFIX,
+    digest_secret,
+    matches_digest,
+    new_id,
+    new_secret,
+)
 from tenantry.governance.users import User, UserSource, check_user_name
 
 __all__ = [
@@ -34,6 +46,7 @@ __all__ = [
     "SYSTEM_ROLE_NAMES",
     "TENANT_DATA_PRIVILEGES",
     "TENANT_TASKS",
+    "TOKEN_PREFIX",
     "Actor",
     "Approval",
     "ApprovalStatus",
@@ -49,6 +62,7 @@ __all__ = [
     "GovernanceRules",
     "GrantStatus",
     "Holder",
+    "PasswordHashing",
     "Permission",
     "Principal",
     "Privilege",
@@ -56,6 +70,7 @@ __all__ = [
     "Role",
     "Scope",
     "ThrottleRule",
+    "UnsafeFastPasswordHashing",
     "User",
     "UserSource",
     "account_key",

@@ -13,12 +13,13 @@ __all__ = ["DataGrant", "GrantStatus"]
 
 
 class GrantStatus(StrEnum):
-    """Pending a provider approval, active, or revoked by the tenant."""
+    """Pending a provider approval, active, then revoked by the tenant, rejected or expired."""
 
     PENDING = "pending"
     ACTIVE = "active"
     REVOKED = "revoked"
     REJECTED = "rejected"
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)

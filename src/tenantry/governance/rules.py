@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from tenantry.governance.passwords import PasswordHashing
 from tenantry.governance.throttle import ThrottleRule
 
 __all__ = ["GovernanceRules"]
@@ -25,6 +26,8 @@ class GovernanceRules:
     approval_ttl: timedelta = timedelta(hours=24)
     token_max_lifetime: timedelta = timedelta(days=90)
     grant_max_lifetime: timedelta = timedelta(days=7)
+    password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    """argon2id costs of new password hashes."""
     tenant_object_quota: int = 10_000
     """Objects a tenant may own; beyond it a change gets QuotaExceededError (HTTP 429)."""
 

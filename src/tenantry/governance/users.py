@@ -50,6 +50,11 @@ class User:
     def domain(self) -> str:
         return domain_name(self.tenant)
 
+    @property
+    def principal(self) -> str:
+        """How audit records and messages name the user (as ``str(Actor)`` does)."""
+        return self.name if self.tenant is None else f"{self.tenant}:{self.name}"
+
     def __str__(self) -> str:
         return f"{self.domain}/{self.name}"
 

@@ -258,16 +258,19 @@ class AuthorityStore:
         status: GrantStatus,
         *,
         expected: GrantStatus | None = None,
+        expires_at: datetime | None = None,
         audit: Sequence[AuditRecord] = (),
     ) -> bool:
-        """Change a grant's status (only from ``expected`` if given); False if it did not."""
+        """Change a grant's status (only from ``expected`` if given, and its expiry if given);
+        False if it did not change."""
         where = [DataGrantRow.id == grant_id]
         if expected is not None:
             where.append(DataGrantRow.status == str(expected))
+        values: dict[str, Any] = {"status": str(status)}
+        if expires_at is not None:
+            values["expires_at"] = expires_at
         with self._store._connect(write=True) as connection:
-            moved = connection.execute(
-                update(DataGrantRow).where(*where).values(status=str(status))
-            ).rowcount
+            moved = connection.execute(update(DataGrantRow).where(*where).values(**values)).rowcount
             if moved:
                 self._store._append(connection, audit)
         return bool(moved)
