@@ -36,7 +36,8 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
         ├── StoreUnavailableError                   unavailable.store          9   503
         ├── BackendUnavailableError                 unavailable.backend        9   503
         ├── AuditUnavailableError                   unavailable.audit          9   503
-        └── DirectoryUnavailableError               unavailable.directory      9   503
+        ├── DirectoryUnavailableError               unavailable.directory      9   503
+        └── ServerUnavailableError                  unavailable.server         9   503
 
 Exit 0 is success; 1 is a negative verdict (a leak found, a log that does not verify), like
 ``diff``; 2 is a usage error (Click); 70 is an unexpected internal error.
@@ -75,6 +76,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitedError",
     "RequestTooLargeError",
+    "ServerUnavailableError",
     "SpecError",
     "SpecIssue",
     "StaleRevisionError",
@@ -336,16 +338,31 @@ class AdmissionError(TenantryError):
 
     def __init__(self, violations: Sequence[Violation], *, hint: str | None = None) -> None:
         self.violations = tuple(violations)
+        self.locations: tuple[SpecIssue | None, ...] = ()
         lines = [str(v) for v in self.violations]
         head = lines[0] if len(lines) == 1 else f"{len(lines)} admission rules broken"
         body = "" if len(lines) == 1 else "\n" + "\n".join(f"  - {line}" for line in lines)
         super().__init__(head + body, hint=hint)
 
+    def locate(self, issues: Sequence[SpecIssue | None]) -> None:
+        """Where each violation sits in the submitted spec (one issue per violation)."""
+        self.locations = tuple(issues)
+
     def details(self) -> list[dict[str, object]]:
-        return [
-            {"rule": v.rule, "detail": v.message, "objects": list(v.objects), "path": v.path}
-            for v in self.violations
-        ]
+        found: list[dict[str, object]] = []
+        for index, v in enumerate(self.violations):
+            item: dict[str, object] = {
+                "rule": v.rule,
+                "detail": v.message,
+                "objects": list(v.objects),
+                "path": v.path,
+            }
+            where = self.locations[index] if index < len(self.locations) else None
+            if where is not None and where.path:
+                item.update(SpecError([where]).details()[0])
+                item["detail"] = v.message
+            found.append(item)
+        return found
 
 
 class IsolationViolationError(AdmissionError):
@@ -447,6 +464,13 @@ class DirectoryUnavailableError(UnavailableError):
 
     code = "unavailable.directory"
     hint = "Check the directory URL and that the LDAP server answers; local users still log in."
+
+
+class ServerUnavailableError(UnavailableError):
+    """The tenantry API server cannot be reached, or its TLS identity does not verify."""
+
+    code = "unavailable.server"
+    hint = "Check --server and that `tenantry serve` runs; give its certificate with --cacert."
 
 
 def all_error_classes() -> list[type[TenantryError]]:

@@ -54,7 +54,8 @@ from tenantry.service.gates import (
 )
 from tenantry.service.planning import place_guests
 from tenantry.service.sessions import Sessions
-from tenantry.store import Snapshot, Store
+from tenantry.service.trail import read_trail
+from tenantry.store import Snapshot, Store, StoredAuditEntry
 
 __all__ = ["ApplyResult", "CommitHook", "Plan", "Service"]
 
@@ -198,6 +199,12 @@ class Service:
             ]
         )
 
+    def audit_trail(
+        self, actor: Actor, *, start: int = 0, limit: int = 100
+    ) -> tuple[list[StoredAuditEntry], int | None]:
+        """The audit entries the actor may read, from ``start``, and the next page's start."""
+        return read_trail(self, actor, start=start, limit=limit)
+
     # ------------------------------------------------------------------ reads
 
     def snapshot(self) -> Snapshot:
@@ -218,6 +225,10 @@ class Service:
 
     def estate(self, actor: Actor) -> Estate:
         """The part of the estate the actor may see."""
+        if not actor.system and not actor.effective_authority().allows_somewhere(
+            Privilege.INVENTORY_READ
+        ):
+            raise PermissionDeniedError(f"{actor} lacks {Privilege.INVENTORY_READ} anywhere")
         return _visible(actor, self.snapshot().estate)
 
     def list_revisions(self, actor: Actor, kind: Kind) -> list[tuple[Ref, Model, int]]:
