@@ -6,6 +6,7 @@ RFC 9457 problem documents; transport and TLS failures become ServerUnavailableE
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,12 @@ class Client:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        verify: Any = str(cacert) if cacert is not None else True
+        verify: ssl.SSLContext | bool = True
+        if cacert is not None:
+            try:
+                verify = ssl.create_default_context(cafile=str(cacert))
+            except (OSError, ssl.SSLError) as exc:
+                raise ServerUnavailableError(f"cannot use --cacert {cacert}: {exc}") from exc
         self._http = httpx.Client(
             base_url=self.base_url, verify=verify, timeout=timeout, transport=transport
         )

@@ -312,9 +312,13 @@ class Service:
         obj = snapshot.estate.get(kind, ref)
         if obj is None:
             raise NotFoundError(f"{kind} {ref} not found")
+        change = Change(Op.DELETE, kind, ref, obj, None)
+        # Who may delete is settled before the revision is compared: a stale ETag never
+        # tells a caller without the right anything more than a refusal does.
+        self._check_change_alone(actor, "delete", change, snapshot.estate)
         if expected_revision is not None and snapshot.revisions[(kind, ref)] != expected_revision:
             raise StaleRevisionError(f"{kind} {ref} changed since revision {expected_revision}")
-        changes = ChangeSet((Change(Op.DELETE, kind, ref, obj, None),))
+        changes = ChangeSet((change,))
         plan = Plan(
             changes, snapshot.generation, snapshot.estate, snapshot.estate.with_changes(changes)
         )
@@ -350,6 +354,12 @@ class Service:
             )
         declared = Estate.build([(kind, ref, obj)])
         plan = self._plan(actor, snapshot, declared, prune=False)
+        existing = snapshot.estate.get(kind, ref)
+        if plan.is_empty and existing is not None:
+            # A write that changes nothing is still judged: it must not succeed for someone
+            # who could not have made it (nor confirm what the object holds).
+            same = Change(Op.UPDATE, kind, ref, existing, existing)
+            self._check_change_alone(actor, "put", same, snapshot.estate)
         operation = {
             "action": "put",
             "objects": objects_operation([(kind, ref, obj)]),
@@ -358,6 +368,17 @@ class Service:
         return self._commit(actor, plan, action="put", operation=operation, approval=approval)
 
     # ------------------------------------------------------------------ internals
+
+    def _check_change_alone(
+        self, actor: Actor, action: str, change: Change, estate: Estate
+    ) -> None:
+        """The boundary and role rules for one change, refusals audited."""
+        try:
+            check_change(actor, change, estate)
+        except PermissionDeniedError as exc:
+            owner = change.ref.name if change.kind is Kind.TENANT else change.ref.owner
+            self._audit_refusal(actor, action, (str(change),), (actor.tenant or "", owner), exc)
+            raise
 
     def _check_target(self, actor: Actor, action: str, kind: Kind, ref: Ref) -> None:
         """Refuse, before reading anything, a write the actor may not make to this name.
