@@ -106,10 +106,14 @@ class RunningServer:
     tls: bool = True
     _tokens: dict[tuple[str | None, str], str] = field(default_factory=dict)
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context that trusts exactly the server's generated certificate."""
+        return ssl.create_default_context(cafile=str(self.cert))
+
     def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
         """An httpx client verifying the server's certificate, optionally with a bearer."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        verify: Any = ssl.create_default_context(cafile=str(self.cert)) if self.tls else False
+        verify: Any = self.ssl_context() if self.tls else False
         return httpx.Client(base_url=self.url, verify=verify, headers=headers, timeout=30, **kwargs)
 
     def login(self, name: str, tenant: str | None = None, password: str = PASSWORD) -> str:
@@ -129,8 +133,8 @@ class RunningServer:
         return self._tokens[key]
 
     def as_user(self, name: str, tenant: str | None = None) -> httpx.Client:
-        """A client logged in as ``name`` (a session shared by the tests)."""
-        return self.client(self.token(name, tenant))
+        """A client logged in as ``name`` with a fresh session (tests end sessions freely)."""
+        return self.client(self.login(name, tenant))
 
     def actor(self, name: str, tenant: str | None = None) -> Actor:
         """The actor of a user, resolved now (to set up what the API then acts on)."""
