@@ -8,7 +8,7 @@ import ssl
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 
 import httpx
 import pytest
@@ -54,10 +54,8 @@ def tls_proxy(target_port: int, *, tamper: bool) -> Iterator[int]:
             pass
         finally:
             for end in (source, sink):
-                try:
+                with suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def serve() -> None:
         listener.settimeout(0.2)
@@ -80,10 +78,8 @@ def tls_proxy(target_port: int, *, tamper: bool) -> Iterator[int]:
         stop.set()
         thread.join()
         for end in opened:
-            try:
+            with suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for pumping in pumps:
             pumping.join(timeout=5)
         for end in opened:
@@ -109,9 +105,12 @@ def test_untampered_relay_carries_the_request(server: RunningServer) -> None:
 
 def test_flipped_byte_in_a_tls_record_aborts_the_exchange(server: RunningServer) -> None:
     """One bit flipped in the encrypted response: the client refuses it (bad record MAC)."""
-    with tls_proxy(_port(server), tamper=True) as port, _tls12_client(server, port) as client:
-        with pytest.raises(httpx.TransportError, match="BAD_RECORD_MAC"):
-            client.get("/healthz")
+    with (
+        tls_proxy(_port(server), tamper=True) as port,
+        _tls12_client(server, port) as client,
+        pytest.raises(httpx.TransportError, match="BAD_RECORD_MAC"),
+    ):
+        client.get("/healthz")
 
 
 def test_no_plaintext_http_answers_on_the_api_port(server: RunningServer) -> None:
@@ -133,16 +132,20 @@ def test_tls_older_than_1_2_is_refused(server: RunningServer) -> None:
         context.minimum_version = ssl.TLSVersion.TLSv1
         context.maximum_version = ssl.TLSVersion.TLSv1_1
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
-    with httpx.Client(base_url=server.url, verify=context, timeout=10) as client:
-        with pytest.raises(httpx.TransportError):
-            client.get("/healthz")
+    with (
+        httpx.Client(base_url=server.url, verify=context, timeout=10) as client,
+        pytest.raises(httpx.TransportError),
+    ):
+        client.get("/healthz")
 
 
 def test_a_client_that_does_not_trust_the_certificate_is_refused(server: RunningServer) -> None:
     """The generated certificate is self-signed: only a client pinning it connects."""
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        with pytest.raises(httpx.ConnectError):
-            client.get("/healthz")
+    with (
+        httpx.Client(base_url=server.url, timeout=10) as client,
+        pytest.raises(httpx.ConnectError),
+    ):
+        client.get("/healthz")
     with server.client() as pinned:
         assert pinned.get("/healthz").status_code == 200
 
