@@ -467,6 +467,10 @@ def harness(server: RunningServer) -> Harness:
             ),
             expected_revision=0,
         )
+        # A network joins one router only: take over a router another test may have made.
+        for ref, _ in list(service.snapshot().estate.items(Kind.ROUTER)):
+            if ref.owner == "acme":
+                service.delete(operator, Kind.ROUTER, ref)
         service.put(
             operator,
             Kind.ROUTER,

@@ -121,7 +121,12 @@ async def apply(
     response_class=PlainTextResponse,
     operation_id="export",
     summary="The estate you may see, as a spec",
-    responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {
+            "description": "a spec (see GET /v1/schema) as YAML",
+            "content": {"application/yaml": {"schema": {"type": "object"}}},
+        }
+    },
 )
 def export(service: ServiceDep, actor: ActorDep) -> PlainTextResponse:
     """Only what the caller may read is exported."""
