@@ -7,7 +7,9 @@ password is an *unauthenticated* bind, which many servers accept).
 
 from __future__ import annotations
 
+import math
 import ssl
+from contextlib import suppress
 
 from ldap3 import NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
@@ -31,28 +33,35 @@ def authenticate_directory_user(
     if config.url.startswith("ldaps://") or config.start_tls:
         tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=config.ca_file)
     server = Server(config.url, get_info=NONE, tls=tls, connect_timeout=config.timeout)
+    connection = Connection(
+        server,
+        user=bind_name,
+        password=password,
+        # ldap3 packs this into a C struct of whole seconds.
+        receive_timeout=max(1, math.ceil(config.timeout)),
+        raise_exceptions=False,
+        read_only=True,
+    )
     try:
-        connection = Connection(
-            server,
-            user=bind_name,
-            password=password,
-            receive_timeout=config.timeout,
-            raise_exceptions=False,
-            read_only=True,
-        )
         if config.start_tls and not connection.start_tls():
             raise DirectoryUnavailableError(f"{config.url}: StartTLS was refused")
         if not connection.bind():
             return None
-        try:
-            dn = _own_dn(connection, bind_name)
-            groups = _groups(connection, config, dn)
-        finally:
-            connection.unbind()
+        dn = _own_dn(connection, bind_name)
+        groups = _groups(connection, config, dn)
     except LDAPException as exc:
         raise DirectoryUnavailableError(
             f"directory {config.url} failed: {type(exc).__name__}"
         ) from exc
+    finally:
+        # Unbinding closes the socket after a refused bind; after a failed connect ldap3
+        # leaves its socket behind, so it is closed here too.
+        with suppress(LDAPException):
+            connection.unbind()
+        leftover = getattr(connection, "socket", None)
+        if leftover is not None:
+            with suppress(OSError):
+                leftover.close()
     return DirectoryUser(dn, groups)
 
 
