@@ -67,8 +67,13 @@ def test_invalid_spec_points_at_line_and_field(client: InProcessClient) -> None:
 def test_admission_refusal_of_a_partial_spec_is_located_in_it(client: InProcessClient) -> None:
     """A tenant's partial spec naming a missing image is refused, pointing at the field."""
     spec = (
-        "version: 1\ntenants:\n  - name: acme\n    resources: {vcpu: {max: 8}, memory: {max: 32GiB},"
-        " storage: {max: 500GiB}}\n    guests:\n      - name: db\n        image: nope\n"
+        "version: 1\n"
+        "tenants:\n"
+        "  - name: acme\n"
+        "    resources: {vcpu: {max: 8}, memory: {max: 32GiB}, storage: {max: 500GiB}}\n"
+        "    guests:\n"
+        "      - name: db\n"
+        "        image: nope\n"
         "        memory: {size: 1GiB}\n"
     )
     response = client.post("/v1/plan", content=spec, headers={"Content-Type": "application/yaml"})
