@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -50,9 +51,13 @@ def UnsafeFastPasswordHashing() -> PasswordHashing:  # noqa: N802 - named like a
 
 
 _HASHER = PasswordHashing().hasher()
-# A hash of a random string: verifying against it costs what a real verification costs, so a
-# login for an unknown user takes as long as one for a known user with a wrong password.
-_DUMMY_HASH = _HASHER.hash("tenantry-no-such-user-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    # A hash of a fixed string: verifying against it costs what a real verification costs, so
+    # a login for an unknown user takes as long as one for a known user with a wrong password.
+    return _HASHER.hash("tenantry-no-such-user-timing-equaliser")
 
 
 def check_password_rules(password: str) -> None:
@@ -73,6 +78,6 @@ def verify_password(stored: str | None, password: str) -> bool:
     if len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:
-        return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _HASHER.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False

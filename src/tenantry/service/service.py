@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from tenantry.audit import AuditRecord, Outcome
+from tenantry.audit import Outcome
 from tenantry.errors import (
-    AccessError,
     AdmissionError,
     NotFoundError,
     PermissionDeniedError,
@@ -22,13 +21,8 @@ from tenantry.errors import (
 from tenantry.governance import (
     Actor,
     GovernanceRules,
-    Privilege,
-    authorize,
     check_change,
     is_visible,
-    may,
-    privilege_for_kind,
-    scope_of,
 )
 from tenantry.model import (
     KIND_INFO,
@@ -52,10 +46,11 @@ from tenantry.service.gates import (
     objects_operation,
     sensitive_in,
 )
+from tenantry.service.guards import WriteGuards
 from tenantry.service.planning import place_guests
+from tenantry.service.reads import EstateReads
 from tenantry.service.sessions import Sessions
-from tenantry.service.trail import read_trail
-from tenantry.store import Snapshot, Store, StoredAuditEntry
+from tenantry.store import Snapshot, Store
 
 __all__ = ["ApplyResult", "CommitHook", "Plan", "Service"]
 
@@ -99,7 +94,7 @@ class CommitHook(Protocol):
     def after_commit(self, plan: Plan, generation: int) -> None: ...
 
 
-class Service:
+class Service(EstateReads, WriteGuards):
     """Every read and change of the estate goes through here."""
 
     def __init__(
@@ -142,127 +137,6 @@ class Service:
         """Run ``hook`` after every commit."""
         self._hooks.append(hook)
 
-    # ------------------------------------------------------------------ audit
-
-    def audit_record(
-        self,
-        actor: Actor | str,
-        action: str,
-        outcome: Outcome,
-        *,
-        targets: Sequence[str] = (),
-        tenants: Sequence[str] = (),
-        reason: str = "",
-        details: dict[str, Any] | None = None,
-        source: str | None = None,
-    ) -> AuditRecord:
-        """An audit record of something an actor did (written by the caller's transaction)."""
-        name = str(actor) if isinstance(actor, Actor) else actor
-        origin = source if source is not None else getattr(actor, "source", "local")
-        return AuditRecord(
-            actor=name,
-            source=origin,
-            action=action,
-            outcome=outcome,
-            targets=tuple(targets),
-            tenants=tuple(sorted(set(tenants) - {"", "provider"})),
-            reason=reason,
-            details=details or {},
-            time=self.clock(),
-        )
-
-    def record(
-        self,
-        actor: Actor | str,
-        action: str,
-        outcome: Outcome,
-        *,
-        targets: Sequence[str] = (),
-        tenants: Sequence[str] = (),
-        reason: str = "",
-        details: dict[str, Any] | None = None,
-        source: str | None = None,
-    ) -> None:
-        """Append one audit record on its own: a login, a lockout, an approval, a grant's use."""
-        self.store.append_audit(
-            [
-                self.audit_record(
-                    actor,
-                    action,
-                    outcome,
-                    targets=targets,
-                    tenants=tenants,
-                    reason=reason,
-                    details=details,
-                    source=source,
-                )
-            ]
-        )
-
-    def audit_trail(
-        self, actor: Actor, *, start: int = 0, limit: int = 100
-    ) -> tuple[list[StoredAuditEntry], int | None]:
-        """The audit entries the actor may read, from ``start``, and the next page's start."""
-        return read_trail(self, actor, start=start, limit=limit)
-
-    # ------------------------------------------------------------------ reads
-
-    def snapshot(self) -> Snapshot:
-        """The stored estate (unfiltered: for backends and verification, not for users).
-
-        Served from memory while the store's generation is unchanged: every write bumps it.
-        """
-        generation = self.store.generation()
-        with self._cache_lock:
-            cached = self._cached
-        if cached is not None and cached.generation == generation:
-            return cached
-        loaded = self.store.load()
-        with self._cache_lock:
-            if self._cached is None or loaded.generation >= self._cached.generation:
-                self._cached = loaded
-        return loaded
-
-    def estate(self, actor: Actor) -> Estate:
-        """The part of the estate the actor may see."""
-        if not actor.system and not actor.effective_authority().allows_somewhere(
-            Privilege.INVENTORY_READ
-        ):
-            raise PermissionDeniedError(f"{actor} lacks {Privilege.INVENTORY_READ} anywhere")
-        return _visible(actor, self.snapshot().estate)
-
-    def list_revisions(self, actor: Actor, kind: Kind) -> list[tuple[Ref, Model, int]]:
-        """Every object of a kind the actor may see, with its revision, sorted by reference."""
-        if not actor.system and not actor.effective_authority().allows_somewhere(
-            Privilege.INVENTORY_READ
-        ):
-            raise PermissionDeniedError(f"{actor} lacks {Privilege.INVENTORY_READ} anywhere")
-        snapshot = self.snapshot()
-        return sorted(
-            (ref, obj, snapshot.revisions[(kind, ref)])
-            for ref, obj in snapshot.estate.items(kind)
-            if _readable(actor, kind, ref)
-        )
-
-    def list(self, actor: Actor, kind: Kind) -> list[tuple[Ref, Model]]:
-        """Every object of a kind the actor may see, sorted by reference."""
-        return [(ref, obj) for ref, obj, _ in self.list_revisions(actor, kind)]
-
-    def get(self, actor: Actor, kind: Kind, ref: Ref) -> tuple[Model, int]:
-        """One object and its revision; NotFoundError also when the actor may not see it.
-
-        The checks do not depend on whether the object exists, so neither a refusal nor its
-        timing tells another tenant that it does.
-        """
-        if not is_visible(actor, kind, ref):
-            raise NotFoundError(f"{kind} {ref} not found")
-        authorize(actor, Privilege.INVENTORY_READ, scope_of(kind, ref))
-        snapshot = self.snapshot()
-        obj = snapshot.estate.get(kind, ref)
-        if obj is None:
-            raise NotFoundError(f"{kind} {ref} not found")
-        return obj, snapshot.revisions[(kind, ref)]
-
     # ------------------------------------------------------------------ changes
 
     def plan(self, actor: Actor, declared: Estate, *, prune: bool = False) -> Plan:
@@ -280,13 +154,16 @@ class Service:
         approval: ApprovedRequest | None = None,
     ) -> ApplyResult:
         """Make the store hold ``declared`` (idempotent: a second apply changes nothing)."""
-        operation = {
-            "action": "apply",
-            "prune": prune,
-            "objects": objects_operation(
-                (kind, ref, obj) for kind in KIND_INFO for ref, obj in declared.items(kind)
-            ),
-        }
+
+        def operation() -> dict[str, Any]:
+            return {
+                "action": "apply",
+                "prune": prune,
+                "objects": objects_operation(
+                    (kind, ref, obj) for kind in KIND_INFO for ref, obj in declared.items(kind)
+                ),
+            }
+
         for _ in range(MAX_ATTEMPTS):
             plan = self._plan(actor, self.snapshot(), declared, prune=prune)
             try:
@@ -322,13 +199,17 @@ class Service:
         plan = Plan(
             changes, snapshot.generation, snapshot.estate, snapshot.estate.with_changes(changes)
         )
-        operation = {
-            "action": "delete",
-            "kind": str(kind),
-            "owner": ref.owner,
-            "name": ref.name,
-            "expected_revision": snapshot.revisions[(kind, ref)],
-        }
+        revision = snapshot.revisions[(kind, ref)]
+
+        def operation() -> dict[str, Any]:
+            return {
+                "action": "delete",
+                "kind": str(kind),
+                "owner": ref.owner,
+                "name": ref.name,
+                "expected_revision": revision,
+            }
+
         return self._commit(actor, plan, action="delete", operation=operation, approval=approval)
 
     def put(
@@ -360,50 +241,17 @@ class Service:
             # who could not have made it (nor confirm what the object holds).
             same = Change(Op.UPDATE, kind, ref, existing, existing)
             self._check_change_alone(actor, "put", same, snapshot.estate)
-        operation = {
-            "action": "put",
-            "objects": objects_operation([(kind, ref, obj)]),
-            "expected_revision": current,
-        }
+
+        def operation() -> dict[str, Any]:
+            return {
+                "action": "put",
+                "objects": objects_operation([(kind, ref, obj)]),
+                "expected_revision": current,
+            }
+
         return self._commit(actor, plan, action="put", operation=operation, approval=approval)
 
     # ------------------------------------------------------------------ internals
-
-    def _check_change_alone(
-        self, actor: Actor, action: str, change: Change, estate: Estate
-    ) -> None:
-        """The boundary and role rules for one change, refusals audited."""
-        try:
-            check_change(actor, change, estate)
-        except PermissionDeniedError as exc:
-            owner = change.ref.name if change.kind is Kind.TENANT else change.ref.owner
-            self._audit_refusal(actor, action, (str(change),), (actor.tenant or "", owner), exc)
-            raise
-
-    def _check_target(self, actor: Actor, action: str, kind: Kind, ref: Ref) -> None:
-        """Refuse, before reading anything, a write the actor may not make to this name.
-
-        Another tenant's name gets the same NotFoundError as a missing object (no existence
-        oracle); provider infrastructure is refused to tenants; a missing privilege is
-        refused even when the write would change nothing.
-        """
-        if actor.system:
-            return
-        exc: AccessError | NotFoundError
-        if not is_visible(actor, kind, ref):
-            if kind is Kind.TENANT or KIND_INFO[kind].owned:
-                exc = NotFoundError(f"{kind} {ref} not found")
-            else:
-                exc = PermissionDeniedError(f"{actor} may not write provider {kind} {ref}")
-        elif not may(actor, privilege_for_kind(kind), scope_of(kind, ref)):
-            exc = PermissionDeniedError(
-                f"{actor} lacks {privilege_for_kind(kind)} on {scope_of(kind, ref)}"
-            )
-        else:
-            return
-        owner = ref.name if kind is Kind.TENANT else ref.owner
-        self._audit_refusal(actor, action, (f"{kind} {ref}",), (actor.tenant or "", owner), exc)
-        raise exc
 
     def _plan(self, actor: Actor, snapshot: Snapshot, declared: Estate, *, prune: bool) -> Plan:
         self._check_scope(actor, declared)
@@ -423,24 +271,6 @@ class Service:
             changes, snapshot.generation, current, current.with_changes(changes), placements
         )
 
-    def _check_scope(self, actor: Actor, declared: Estate) -> None:
-        """Refuse, before any diff, objects the actor may not even know about.
-
-        Otherwise an unchanged object outside the actor's boundary would plan as "no change"
-        and reveal that it exists, and what it holds.
-        """
-        if actor.is_provider:
-            return
-        for kind in KIND_INFO:
-            for ref, _ in declared.items(kind):
-                if not is_visible(actor, kind, ref):
-                    exc = PermissionDeniedError(
-                        f"{actor} may not declare {kind} {ref}: outside the tenant's boundary"
-                    )
-                    tenants = tuple(sorted({actor.tenant or "", ref.owner} - {"", "provider"}))
-                    self._audit_refusal(actor, "apply", (f"{kind} {ref}",), tenants, exc)
-                    raise exc
-
     def _judge(self, actor: Actor, plan: Plan) -> None:
         for change in plan.changes:
             check_change(actor, change, plan.current)
@@ -455,7 +285,7 @@ class Service:
         plan: Plan,
         *,
         action: str,
-        operation: dict[str, Any] | None = None,
+        operation: Callable[[], dict[str, Any]] | None = None,
         approval: ApprovedRequest | None = None,
     ) -> ApplyResult:
         if plan.is_empty:
@@ -484,7 +314,7 @@ class Service:
                     action=action,
                     summary="; ".join(reasons),
                     operation={
-                        **(operation or {"action": action}),
+                        **(operation() if operation is not None else {"action": action}),
                         "reasons": reasons,
                         "ceiling": None if ceiling is None else sorted(map(str, ceiling)),
                     },
@@ -508,40 +338,6 @@ class Service:
                 errors.append(f"{type(hook).__name__}: {exc}")
         return ApplyResult(plan, generation, tuple(errors))
 
-    def _audit_refusal(
-        self,
-        actor: Actor,
-        action: str,
-        targets: tuple[str, ...],
-        tenants: tuple[str, ...],
-        exc: TenantryError,
-    ) -> None:
-        self.record(
-            actor,
-            action,
-            Outcome.REFUSED,
-            reason=f"{exc.code}: {exc}",
-            targets=targets,
-            tenants=tenants,
-        )
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _readable(actor: Actor, kind: Kind, ref: Ref) -> bool:
-    return is_visible(actor, kind, ref) and may(
-        actor, Privilege.INVENTORY_READ, scope_of(kind, ref)
-    )
-
-
-def _visible(actor: Actor, estate: Estate) -> Estate:
-    if actor.system:
-        return estate
-    return Estate.build(
-        (kind, ref, obj)
-        for kind in KIND_INFO
-        for ref, obj in estate.items(kind)
-        if _readable(actor, kind, ref)
-    )

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tenantry.governance import ROOT, Actor, Privilege, Scope, authorize, may
-from tenantry.store import StoredAuditEntry
-
-if TYPE_CHECKING:
-    from tenantry.service.service import Service
+from tenantry.store import Store, StoredAuditEntry
 
 __all__ = ["read_trail"]
 
 
 def read_trail(
-    service: Service, actor: Actor, *, start: int, limit: int
+    store: Store, actor: Actor, *, start: int, limit: int
 ) -> tuple[list[StoredAuditEntry], int | None]:
     """Entries from ``start``: every one with audit.read on the root, else the actor's
     tenant's (a tenant never sees another's); and where the next page starts."""
@@ -24,7 +19,7 @@ def read_trail(
             authorize(actor, Privilege.AUDIT_READ, ROOT)
         tenant = actor.tenant
         authorize(actor, Privilege.AUDIT_READ, Scope.tenant_root(str(tenant)))
-    found = service.store.audit_entries(start=start, tenant=tenant)
+    found = store.audit_entries(start=start, tenant=tenant)
     page = found[:limit]
     more = len(found) > limit
     return page, (found[limit].seq if more else None)
