@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from tenantry.governance import Actor, GovernanceRules, UnsafeFastPasswordHashing
+from tenantry.model import Estate
 from tenantry.service import Service
 from tests.helpers.people import PASSWORD
 from tests.helpers.specs import estate_from
@@ -74,14 +75,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def seed(store: str, people: Sequence[Person]) -> None:
-    """The two-tenants estate and the people, written as the local operator."""
+def seed(store: str, people: Sequence[Person], estate: Estate | None = None) -> None:
+    """An estate (default: two-tenants) and the people, written as the local operator."""
     service = Service.open(
         store, rules=GovernanceRules(password_hashing=UnsafeFastPasswordHashing())
     )
     operator = Actor.local_operator()
     try:
-        service.apply(operator, estate_from())
+        service.apply(operator, estate if estate is not None else estate_from())
         for person in people:
             service.accounts.create_user(operator, person.tenant, person.name, password=PASSWORD)
             role = person.role
@@ -157,11 +158,12 @@ def running_server(
     people: Sequence[Person] = CAST,
     env: dict[str, str] | None = None,
     tls: bool = True,
+    estate: Estate | None = None,
 ) -> Iterator[RunningServer]:
     """Seed a store under ``tmp``, start `tenantry serve` on it, stop it afterwards."""
     home = tmp / "home"
     store = f"sqlite:///{tmp / 'tenantry.db'}"
-    seed(store, people)
+    seed(store, people, estate)
     port = free_port()
     environment = {
         **os.environ,

@@ -54,10 +54,14 @@ def current_actor(
     """The user behind the bearer secret; a tenant's request also spends its rate budget."""
     if credentials is None:
         raise AuthenticationError("this endpoint needs a bearer token (Authorization: Bearer ...)")
-    actor = service.sessions.authenticate(credentials.credentials, source)
-    if actor.tenant is not None:
-        request.app.state.tenant_limiter.take(actor.tenant, f"tenant {actor.tenant}")
-    return actor
+    limiter = request.app.state.tenant_limiter
+
+    def admit(tenant: str | None) -> None:
+        # Spent before permissions are resolved: a throttled flood costs one lookup each.
+        if tenant is not None:
+            limiter.take(tenant, f"tenant {tenant}")
+
+    return service.sessions.authenticate(credentials.credentials, source, admit=admit)
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -7,7 +7,7 @@ audit trail records the real reason with the source address.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -99,8 +99,18 @@ class Sessions:
 
     # ------------------------------------------------------------------ bearer secrets
 
-    def authenticate(self, secret: str, source: str) -> Actor:
-        """The actor behind a session or token secret; AuthenticationError if it is not live."""
+    def authenticate(
+        self,
+        secret: str,
+        source: str,
+        *,
+        admit: Callable[[str | None], None] | None = None,
+    ) -> Actor:
+        """The actor behind a session or token secret; AuthenticationError if it is not live.
+
+        ``admit`` sees the credential domain (None: the provider) as soon as it is known, and
+        may refuse (rate limits) before any further work is spent on the request.
+        """
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
             raise AuthenticationError(_INVALID)
         found = self._store.credential_by_digest(digest_secret(secret))
@@ -113,6 +123,8 @@ class Sessions:
             if credential.ended_at is None:
                 self._end(user, credential, ended, now, source)
             raise AuthenticationError(_INVALID)
+        if admit is not None:
+            admit(user.tenant)
         rules = self._service.rules
         if (
             now - credential.last_used_at >= rules.touch_interval
