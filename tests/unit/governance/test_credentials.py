@@ -107,3 +107,20 @@ def test_n_failures_lock_until_the_lockout_ends() -> None:
     assert not count.is_locked(NOW + timedelta(minutes=5))
     # After the lock ran out, the next failure starts a fresh count.
     assert count.after_failure(rule, NOW + timedelta(minutes=6)).count == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "template", "group_filter"),
+    [
+        ("http://dir", "uid={username}", "(member={user_dn})"),
+        ("ldap://dir", "uid=fixed", "(member={user_dn})"),
+        ("ldap://dir", "uid={username}", "(member=someone)"),
+    ],
+)
+def test_directory_settings_are_checked(url: str, template: str, group_filter: str) -> None:
+    """A directory needs an ldap(s) URL, a user template and a group filter with placeholders."""
+    from tenantry.governance import DirectoryConfig
+
+    with pytest.raises(InputError):
+        DirectoryConfig(url, template, "dc=x", group_filter=group_filter)
+    assert DirectoryConfig("ldaps://dir", "{username}@example.org", "dc=x").to_json()["url"]

@@ -117,3 +117,20 @@ def test_provider_actor_never_holds_tenant_data_privileges() -> None:
     assert not may(admin, Privilege.DISK_READ, WEB)
     assert not may(Actor.local_operator(), Privilege.DISK_READ, WEB)
     assert may(admin, Privilege.INVENTORY_READ, WEB)
+
+
+def test_legacy_operator_role_writes_the_estate_but_not_governance() -> None:
+    """An actor built with roles={'operator'} holds estate writes, not users.manage."""
+    operator = Actor("olga", roles=frozenset({"operator"}))
+    assert may(operator, Privilege.GUEST_WRITE, WEB)
+    assert not may(operator, Privilege.USERS_MANAGE, ROOT)
+
+
+def test_principal_text_is_checked() -> None:
+    """user:NAME or group:NAME, nothing else."""
+    from tenantry.governance import Principal
+
+    assert str(Principal.parse("group:netops")) == "group:netops"
+    for text in ("netops", "role:x", "user:", "group:" + "x" * 300):
+        with pytest.raises(InputError):
+            Principal.parse(text)
