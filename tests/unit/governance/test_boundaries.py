@@ -114,3 +114,17 @@ def test_read_only_provider_role_writes_nothing() -> None:
             reader, update(Kind.HOST, Ref("provider", "h1"), host, description="x"), ESTATE
         )
     check_change(OPERATOR, update(Kind.HOST, Ref("provider", "h1"), host, description="x"), ESTATE)
+
+
+def test_provider_cannot_delegate_a_tenants_tasks_to_itself() -> None:
+    """Turning acme tenant-assisted with guests delegated is the tenant's call, not the provider's."""
+    assisted = ACME.model_copy(
+        update={
+            "administration": AdministrationModel.TENANT_ASSISTED,
+            "delegated_tasks": ("guests",),
+        }
+    )
+    change = Change(Op.UPDATE, Kind.TENANT, Ref("provider", "acme"), ACME, assisted)
+    with pytest.raises(PermissionDeniedError, match="only the tenant delegates"):
+        check_change(PROVIDER_ADMIN, change, ESTATE)
+    check_change(TENANT_ADMIN, change, ESTATE)
