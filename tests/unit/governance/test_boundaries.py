@@ -117,7 +117,7 @@ def test_read_only_provider_role_writes_nothing() -> None:
 
 
 def test_provider_cannot_delegate_a_tenants_tasks_to_itself() -> None:
-    """Turning acme tenant-assisted with guests delegated is the tenant's call, not the provider's."""
+    """Making acme tenant-assisted with guests delegated is the tenant's call alone."""
     assisted = ACME.model_copy(
         update={
             "administration": AdministrationModel.TENANT_ASSISTED,
