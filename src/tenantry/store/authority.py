@@ -33,7 +33,7 @@ from tenantry.store.identities import aware
 if TYPE_CHECKING:
     from tenantry.store.store import Store
 
-__all__ = ["AuthorityStore"]
+__all__ = ["AuthorityStore", "purge_authority"]
 
 
 class AuthorityStore:
@@ -274,6 +274,14 @@ class AuthorityStore:
             if moved:
                 self._store._append(connection, audit)
         return bool(moved)
+
+
+def purge_authority(connection: Any, domain: str) -> None:
+    """Forget a deleted tenant's roles, permissions and data-access grants (in the deleting
+    transaction)."""
+    connection.execute(delete(RoleRow).where(RoleRow.domain == domain))
+    connection.execute(delete(PermissionRow).where(PermissionRow.domain == domain))
+    connection.execute(delete(DataGrantRow).where(DataGrantRow.tenant == domain))
 
 
 def _role(row: Row[Any]) -> Role:

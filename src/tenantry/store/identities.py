@@ -34,7 +34,7 @@ from tenantry.store.governance_tables import (
 if TYPE_CHECKING:
     from tenantry.store.store import Store
 
-__all__ = ["IdentityStore", "UserSecrets", "aware"]
+__all__ = ["IdentityStore", "UserSecrets", "aware", "purge_identities"]
 
 
 _USER_COLUMNS = [column.label(f"u_{column.key}") for column in UserRow.__table__.columns]
@@ -272,6 +272,19 @@ class IdentityStore:
                     insert(DirectoryRow).values(domain=domain, config=config.to_json())
                 )
             self._store._append(connection, audit)
+
+
+def purge_identities(connection: Any, domain: str) -> None:
+    """Forget a deleted tenant's credential domain (in the deleting transaction): its users,
+    their sessions and tokens, its directory, its login throttles. A tenant created later
+    under the same name starts with an empty domain, not the old one's accounts."""
+    users = select(UserRow.id).where(UserRow.domain == domain)
+    connection.execute(delete(CredentialRow).where(CredentialRow.user_id.in_(users)))
+    connection.execute(delete(UserRow).where(UserRow.domain == domain))
+    connection.execute(delete(DirectoryRow).where(DirectoryRow.domain == domain))
+    connection.execute(
+        delete(LoginFailureRow).where(LoginFailureRow.key.startswith(f"user:{domain}/"))
+    )
 
 
 def _end(connection: Any, where: Any, now: datetime, reason: str) -> int:

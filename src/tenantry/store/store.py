@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from tenantry.audit import AuditRecord, leaf_hash
 from tenantry.errors import DataIntegrityError, StaleRevisionError, StoreUnavailableError
 from tenantry.model import KIND_INFO, ChangeSet, Estate, Kind, Model, Op, Ref
-from tenantry.store.authority import AuthorityStore
+from tenantry.store.authority import AuthorityStore, purge_authority
 from tenantry.store.engine import create_store_engine, describe, migrate, redact_url
-from tenantry.store.identities import IdentityStore
+from tenantry.store.identities import IdentityStore, purge_identities
 from tenantry.store.tables import AuditEntryRow, AuditTenantRow, EstateRow, ObjectRow
 
 __all__ = ["Snapshot", "Store", "StoredAuditEntry"]
@@ -146,6 +146,9 @@ class Store:
                     )
                 for change in changes:
                     _write(connection, change.op, change.kind, change.ref, change.after, now=now)
+                    if change.kind is Kind.TENANT and change.op is Op.DELETE:
+                        purge_identities(connection, change.ref.name)
+                        purge_authority(connection, change.ref.name)
                 self._append(connection, audit)
                 return expected_generation + 1
         except IntegrityError as exc:

@@ -410,3 +410,30 @@ def test_grant_carries_only_tenant_data_privileges(service: Service) -> None:
         service.data_access.request_grant(
             bob, grantee="alice", guest=WEB, privilege="guest.write", lifetime=timedelta(hours=1)
         )
+
+
+def test_a_deleted_tenants_domain_is_forgotten_with_it(service: Service) -> None:
+    """Recreating a tenant under the same name never revives the old tenant's accounts."""
+    bob = service.sessions.login("acme", "bob", PASSWORD, source="10.0.0.1")
+    estate = service.snapshot().estate
+    for kind in (Kind.GUEST, Kind.POLICY, Kind.NETWORK):
+        for ref, _ in list(estate.items(kind)):
+            if ref.owner == "acme":
+                service.delete(OPERATOR, kind, ref)
+    dns, _ = service.get(OPERATOR, Kind.SHARED_SERVICE, Ref("provider", "dns"))
+    service.put(
+        OPERATOR,
+        Kind.SHARED_SERVICE,
+        Ref("provider", "dns"),
+        dns.model_copy(update={"granted_to": ()}),
+        expected_revision=None,
+    )
+    tenant = service.snapshot().estate.tenant("acme")
+    service.delete(OPERATOR, Kind.TENANT, Ref("provider", "acme"))
+    service.put(OPERATOR, Kind.TENANT, Ref("provider", "acme"), tenant, expected_revision=0)
+    with pytest.raises(AuthenticationError):
+        service.sessions.authenticate(bob.secret, "10.0.0.1")
+    with pytest.raises(AuthenticationError):
+        service.sessions.login("acme", "bob", PASSWORD, source="10.0.0.1")
+    assert service.accounts.users(OPERATOR, "acme") == []
+    assert service.access.permissions(OPERATOR, "acme") == []
