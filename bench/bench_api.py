@@ -266,10 +266,10 @@ def _flood(target: tuple[str, str, str, str], seconds: float, out: Any) -> None:
 
 
 async def neighbours(place: Site, seconds: float) -> list[Sample]:
-    """Tenant B's paced reads (10/s) alone, then beside tenant A flooding past its rate."""
+    """Tenant B's paced reads (about 20/s) alone, then beside tenant A flooding past its rate."""
     async with place.client("tb") as tb:
         alone = await load(
-            "B alone", tb, lambda c, i: c.get(place.path_b), workers=1, seconds=seconds, pace=0.1
+            "B alone", tb, lambda c, i: c.get(place.path_b), workers=1, seconds=seconds, pace=0.05
         )
         queue: multiprocessing.Queue[Sample] = multiprocessing.Queue()
         flood = multiprocessing.Process(
@@ -288,7 +288,7 @@ async def neighbours(place: Site, seconds: float) -> list[Sample]:
             lambda c, i: c.get(place.path_b),
             workers=1,
             seconds=seconds,
-            pace=0.1,
+            pace=0.05,
         )
         flooded = queue.get()
         flood.join()
