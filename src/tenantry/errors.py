@@ -37,7 +37,8 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
         ├── BackendUnavailableError                 unavailable.backend        9   503
         ├── AuditUnavailableError                   unavailable.audit          9   503
         ├── DirectoryUnavailableError               unavailable.directory      9   503
-        └── ServerUnavailableError                  unavailable.server         9   503
+        ├── ServerUnavailableError                  unavailable.server         9   503
+        └── HsmUnavailableError                     unavailable.hsm            9   503
 
 Exit 0 is success; 1 is a negative verdict (a leak found, a log that does not verify), like
 ``diff``; 2 is a usage error (Click); 70 is an unexpected internal error.
@@ -65,6 +66,7 @@ __all__ = [
     "DataIntegrityError",
     "DirectoryUnavailableError",
     "FrameError",
+    "HsmUnavailableError",
     "IdempotencyConflictError",
     "InputError",
     "IsolationViolationError",
@@ -371,6 +373,28 @@ class IsolationViolationError(AdmissionError):
     code = "admission.isolation"
     hint = "The change opens a leak between tenants (counterexample above); it was refused."
 
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        *,
+        counterexamples: Sequence[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(violations, hint=hint)
+        self.counterexamples = tuple(counterexamples)
+        if self.counterexamples:
+            shown = "\n".join(f"counterexample:\n{text}" for text in self.counterexamples[:3])
+            self.message = f"{self.message}\n{shown}"
+            self.args = (self.message,)
+
+    def details(self) -> list[dict[str, object]]:
+        found = super().details()
+        for item, violation in zip(found, self.violations, strict=True):
+            text = getattr(violation, "counterexample", "")
+            if text:
+                item["counterexample"] = text
+        return found
+
 
 class CapacityError(AdmissionError):
     """Reservations would exceed a host, a resource pool or a tenant's upper bound."""
@@ -471,6 +495,16 @@ class ServerUnavailableError(UnavailableError):
 
     code = "unavailable.server"
     hint = "Check --server and that `tenantry serve` runs; give its certificate with --cacert."
+
+
+class HsmUnavailableError(UnavailableError):
+    """The PKCS#11 module or token holding tenant keys cannot be used; no key is released."""
+
+    code = "unavailable.hsm"
+    hint = (
+        "Check TENANTRY_HSM_MODULE, TENANTRY_HSM_TOKEN and the PIN (TENANTRY_HSM_PIN or "
+        "TENANTRY_HSM_PIN_FILE), and that the token is initialised."
+    )
 
 
 def all_error_classes() -> list[type[TenantryError]]:

@@ -4,9 +4,13 @@ from tenantry.cli import (  # noqa: F401 - registers the commands
     accounts,
     approvals,
     credentials,
+    disk,
+    keys,
     objects,
     serve,
     spec,
+    trace,
+    verify,
 )
 from tenantry.cli.main import app, main
 

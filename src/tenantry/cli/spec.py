@@ -12,6 +12,8 @@ from rich.markup import escape
 from tenantry.cli.context import state
 from tenantry.cli.main import app
 from tenantry.cli.render import render_plan, render_rows
+from tenantry.dataplane.enforcement import EnforcementHook
+from tenantry.dataplane.reference import ReferenceBackend
 from tenantry.spec import dump_spec, load_specs, spec_json_schema
 
 Files = Annotated[
@@ -64,10 +66,14 @@ def apply(files: Files, prune: Prune = False) -> None:
         return
     loaded = load_specs(files)
     service = state.service()
+    enforcement = EnforcementHook(ReferenceBackend())
+    service.add_hook(enforcement)
     result = service.apply(state.actor(), loaded.estate, prune=prune)
     render_plan(state.out, result.plan.changes, result.plan.placements)
     if result.changed:
         state.out.print(f"Applied (generation {result.generation}).")
+    if enforcement.report is not None:
+        state.out.print(str(enforcement.report))
     for error in result.hook_errors:
         state.err.print(f"[yellow]warning[/]: {escape(error)}", markup=True)
 

@@ -2,6 +2,26 @@
 
 from tenantry.governance import Actor
 from tenantry.service.admission import AdmissionCheck, admit
+from tenantry.service.keys import (
+    GuestDiskSealer,
+    TenantKeys,
+    image_path,
+    open_guest_disk,
+    release_for_image,
+)
 from tenantry.service.service import ApplyResult, CommitHook, Plan, Service
 
-__all__ = ["Actor", "AdmissionCheck", "ApplyResult", "CommitHook", "Plan", "Service", "admit"]
+__all__ = [
+    "Actor",
+    "AdmissionCheck",
+    "ApplyResult",
+    "CommitHook",
+    "GuestDiskSealer",
+    "Plan",
+    "Service",
+    "TenantKeys",
+    "admit",
+    "image_path",
+    "open_guest_disk",
+    "release_for_image",
+]

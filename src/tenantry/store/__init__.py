@@ -3,6 +3,7 @@
 from tenantry.store.authority import AuthorityStore
 from tenantry.store.engine import redact_url
 from tenantry.store.identities import IdentityStore, UserSecrets
+from tenantry.store.keys import StoreKeyRecords
 from tenantry.store.store import Snapshot, Store, StoredAuditEntry
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "IdentityStore",
     "Snapshot",
     "Store",
+    "StoreKeyRecords",
     "StoredAuditEntry",
     "UserSecrets",
     "redact_url",

@@ -67,9 +67,14 @@ def test_kill_during_applies_leaves_one_whole_state(tmp_path: Path) -> None:
             text=True,
             env=env,
         )
-        time.sleep(1.0 + rng.random())
+        # Kill only once the writer is in its loop (its first ack), at a random point after it:
+        # on a loaded machine start-up alone can take seconds.
+        assert writer.stdout is not None
+        first_ack = writer.stdout.readline()
+        time.sleep(rng.random() * 0.5)
         writer.send_signal(signal.SIGKILL)
         out, err = writer.communicate()
+        out = first_ack + out
         acked = [int(line.split()[1]) for line in out.splitlines() if line.startswith("acked")]
         assert acked, f"the writer never acknowledged an apply: {err[-2000:]}"
         service = Service.open(url)

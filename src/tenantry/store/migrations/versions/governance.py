@@ -1,14 +1,14 @@
 """Governance: users, roles, permissions, credentials, login throttles, approvals, grants.
 
 Revision ID: governance
-Revises: 0001
+Revises: keys (chained after keys when main was merged; originally 0001)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "governance"
-down_revision = "0001"
+down_revision = "keys"
 branch_labels = None
 depends_on = None
 
