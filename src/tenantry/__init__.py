@@ -11,7 +11,7 @@ The packages follow the flow of docs/architecture.md:
 - ``verify``: proofs of isolation over what is enforced.
 - ``governance``, ``audit``, ``keys``, ``attestation``: who may do what, the Merkle trail,
   tenant-held keys, measured boot.
-- ``api``, ``cli``: thin edges over the service.
+- ``api``, ``cli``: thin edges over the service; ``client``: the API over HTTPS (httpx).
 """
 
 __version__ = "0.1.0"

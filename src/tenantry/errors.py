@@ -9,7 +9,9 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     │   ├── SpecError (path, line, column)          spec.invalid               3   422
     │   ├── FrameError (offset)                     frame.invalid              3   422
     │   ├── CaptureError                            capture.invalid            3   422
-    │   └── KeyMaterialError                        key.invalid                3   422
+    │   ├── KeyMaterialError                        key.invalid                3   422
+    │   ├── PreconditionRequiredError               precondition.required      3   428
+    │   └── RequestTooLargeError                    input.too_large            3   413
     ├── NotFoundError                               not_found                  4   404
     ├── ConflictError                               conflict                   5   409
     │   ├── StaleRevisionError                      conflict.stale             5   409
@@ -18,6 +20,7 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     │   ├── AuthenticationError                     auth.required              6   401
     │   ├── PermissionDeniedError                   auth.denied                6   403
     │   ├── ThrottledError                          auth.throttled             6   429
+    │   │   └── RateLimitedError                    auth.rate_limited          6   429
     │   └── ApprovalRequiredError (approval_id)     approval.required          7   202
     ├── AdmissionError (violations)                 admission.refused          8   422
     │   ├── IsolationViolationError                 admission.isolation        8   422
@@ -34,6 +37,8 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
         ├── StoreUnavailableError                   unavailable.store          9   503
         ├── BackendUnavailableError                 unavailable.backend        9   503
         ├── AuditUnavailableError                   unavailable.audit          9   503
+        ├── DirectoryUnavailableError               unavailable.directory      9   503
+        ├── ServerUnavailableError                  unavailable.server         9   503
         └── HsmUnavailableError                     unavailable.hsm            9   503
 
 Exit 0 is success; 1 is a negative verdict (a leak found, a log that does not verify), like
@@ -60,6 +65,7 @@ __all__ = [
     "ConflictError",
     "CryptoError",
     "DataIntegrityError",
+    "DirectoryUnavailableError",
     "EnforcementDriftError",
     "FrameError",
     "HsmUnavailableError",
@@ -70,7 +76,11 @@ __all__ = [
     "KeyRevokedError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PreconditionRequiredError",
     "QuotaExceededError",
+    "RateLimitedError",
+    "RequestTooLargeError",
+    "ServerUnavailableError",
     "SpecError",
     "SpecIssue",
     "StaleRevisionError",
@@ -192,6 +202,22 @@ class KeyMaterialError(InputError):
     hint = "Re-export the key with `tenantry keys wrap` and upload the result unchanged."
 
 
+class PreconditionRequiredError(InputError):
+    """A write did not say which revision it expects (If-Match, or If-None-Match: * to create)."""
+
+    code = "precondition.required"
+    http_status = 428
+    hint = "Read the object first and send its ETag in If-Match; to create, send If-None-Match: *."
+
+
+class RequestTooLargeError(InputError):
+    """A request body is larger than the server accepts."""
+
+    code = "input.too_large"
+    http_status = 413
+    hint = "Split the spec into smaller documents, or raise TENANTRY_MAX_REQUEST_BYTES."
+
+
 class NotFoundError(TenantryError):
     """The object does not exist, or the caller may not know that it does."""
 
@@ -258,6 +284,12 @@ class ThrottledError(AccessError):
         self.retry_after = retry_after
 
 
+class RateLimitedError(ThrottledError):
+    """A credential domain sent more requests than its share; others are not slowed."""
+
+    code = "auth.rate_limited"
+
+
 class ApprovalRequiredError(AccessError):
     """A sensitive operation waits for a second, different person to approve it."""
 
@@ -310,16 +342,31 @@ class AdmissionError(TenantryError):
 
     def __init__(self, violations: Sequence[Violation], *, hint: str | None = None) -> None:
         self.violations = tuple(violations)
+        self.locations: tuple[SpecIssue | None, ...] = ()
         lines = [str(v) for v in self.violations]
         head = lines[0] if len(lines) == 1 else f"{len(lines)} admission rules broken"
         body = "" if len(lines) == 1 else "\n" + "\n".join(f"  - {line}" for line in lines)
         super().__init__(head + body, hint=hint)
 
+    def locate(self, issues: Sequence[SpecIssue | None]) -> None:
+        """Where each violation sits in the submitted spec (one issue per violation)."""
+        self.locations = tuple(issues)
+
     def details(self) -> list[dict[str, object]]:
-        return [
-            {"rule": v.rule, "detail": v.message, "objects": list(v.objects), "path": v.path}
-            for v in self.violations
-        ]
+        found: list[dict[str, object]] = []
+        for index, v in enumerate(self.violations):
+            item: dict[str, object] = {
+                "rule": v.rule,
+                "detail": v.message,
+                "objects": list(v.objects),
+                "path": v.path,
+            }
+            where = self.locations[index] if index < len(self.locations) else None
+            if where is not None and where.path:
+                item.update(SpecError([where]).details()[0])
+                item["detail"] = v.message
+            found.append(item)
+        return found
 
 
 class IsolationViolationError(AdmissionError):
@@ -445,6 +492,20 @@ class AuditUnavailableError(UnavailableError):
 
     code = "unavailable.audit"
     hint = "Free space for the audit log or restore its storage; changes resume afterwards."
+
+
+class DirectoryUnavailableError(UnavailableError):
+    """The LDAP / Active Directory server cannot be reached or failed."""
+
+    code = "unavailable.directory"
+    hint = "Check the directory URL and that the LDAP server answers; local users still log in."
+
+
+class ServerUnavailableError(UnavailableError):
+    """The tenantry API server cannot be reached, or its TLS identity does not verify."""
+
+    code = "unavailable.server"
+    hint = "Check --server and that `tenantry serve` runs; give its certificate with --cacert."
 
 
 class HsmUnavailableError(UnavailableError):

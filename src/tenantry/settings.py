@@ -25,6 +25,27 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=default_home, description="state directory")
     store: str | None = Field(None, description="store URL; default: SQLite file in home")
 
+    # ---- the API server (`tenantry serve`) and governance
+    api_host: str = Field("127.0.0.1", description="address the API listens on (loopback)")
+    api_port: int = Field(8443, ge=1, le=65535, description="port the API listens on")
+    tls_cert: Path | None = Field(None, description="PEM certificate; default: generated")
+    tls_key: Path | None = Field(None, description="PEM private key; default: generated")
+    session_idle_seconds: int = Field(900, gt=0, description="idle timeout of a session")
+    session_absolute_seconds: int = Field(28800, gt=0, description="absolute session lifetime")
+    login_max_failures: int = Field(5, gt=0, description="failed logins that lock an account")
+    login_lockout_seconds: int = Field(300, gt=0, description="how long a lockout lasts")
+    address_max_failures: int = Field(20, gt=0, description="failed logins that lock an address")
+    approval_ttl_seconds: int = Field(86400, gt=0, description="how long a request may wait")
+    tenant_object_quota: int = Field(10_000, gt=0, description="objects a tenant may own")
+    tenant_requests_per_second: float = Field(
+        50.0, gt=0, description="sustained API requests per tenant credential domain"
+    )
+    tenant_request_burst: int = Field(100, gt=0, description="requests a tenant may burst")
+    login_requests_per_second: float = Field(
+        5.0, gt=0, description="login attempts per source address"
+    )
+    max_request_bytes: int = Field(16 * 1024 * 1024, gt=0, description="largest request body")
+
     def store_url(self) -> str:
         """The store URL to use."""
         if self.store:

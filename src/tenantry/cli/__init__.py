@@ -1,10 +1,14 @@
 """The command line: thin commands over the service layer (one module per command group)."""
 
 from tenantry.cli import (  # noqa: F401 - registers the commands
+    accounts,
+    approvals,
+    credentials,
     disk,
     keys,
     lab,
     objects,
+    serve,
     spec,
     trace,
     verify,

@@ -69,6 +69,25 @@ def root(
             show_envvar=True,
         ),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="TENANTRY_SERVER",
+            help="Act through this tenantry API server (https://host:port) instead of the "
+            "local store; log in first with `tenantry login`.",
+            show_envvar=True,
+        ),
+    ] = None,
+    cacert: Annotated[
+        str | None,
+        typer.Option(
+            "--cacert",
+            envvar="TENANTRY_CACERT",
+            help="Certificate (PEM) the server's TLS identity must match (self-signed servers).",
+            show_envvar=True,
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
     version: Annotated[
         bool,
@@ -78,6 +97,8 @@ def root(
     """Global options."""
     del version
     state.store = store
+    state.server = server.rstrip("/") if server else None
+    state.cacert = cacert
     state.verbose = verbose
 
 

@@ -11,7 +11,7 @@ import typer
 from tenantry.cli.context import state
 from tenantry.cli.main import app
 from tenantry.cli.render import render_objects
-from tenantry.model import PROVIDER_REF, Kind, Ref
+from tenantry.model import KIND_INFO, PROVIDER_REF, Kind, Ref
 from tenantry.spec import dump_yaml
 
 
@@ -32,6 +32,9 @@ def get(
     output: Annotated[Output, typer.Option("--output", "-o")] = Output.TABLE,
 ) -> None:
     """List objects of a kind, or show one."""
+    if state.is_remote:
+        _get_remote(kind, name, output)
+        return
     service = state.service()
     actor = state.actor()
     data: object
@@ -52,12 +55,36 @@ def get(
         state.out.print(dump_yaml(data), end="", markup=False)
 
 
+def _get_remote(kind: Kind, name: str | None, output: Output) -> None:
+    client = state.client()
+    data: object
+    if name is None and kind is not Kind.PROVIDER:
+        items = client.list_objects(kind)
+        if output is Output.TABLE:
+            model = KIND_INFO[kind].model
+            rows = [(Ref(i["owner"], i["name"]), model.model_validate(i["body"])) for i in items]
+            render_objects(state.out, rows, str(kind))
+            return
+        data = [{"ref": str(Ref(i["owner"], i["name"])), **i["body"]} for i in items]
+    else:
+        found = client.get_object(kind, name or "")
+        data = {"revision": found["revision"], **found["body"]}
+    if output is Output.JSON:
+        state.out.print_json(json.dumps(data))
+    else:
+        state.out.print(dump_yaml(data), end="", markup=False)
+
+
 @app.command()
 def delete(
     kind: Annotated[Kind, typer.Argument(help="Object kind.", case_sensitive=False)],
     name: Annotated[str, typer.Argument(help="Name; tenant objects as tenant/name.")],
 ) -> None:
     """Delete one object (refused while other objects use it)."""
+    if state.is_remote:
+        state.client().delete_object(kind, name)
+        state.out.print(f"deleted {kind} {name}.", markup=False)
+        return
     service = state.service()
     result = service.delete(state.actor(), kind, _ref(kind, name))
     state.out.print(f"deleted {kind} {name} (generation {result.generation}).", markup=False)

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from tenantry.model import ChangeSet, Model, Op, Ref
 
-__all__ = ["render_objects", "render_plan"]
+__all__ = ["render_objects", "render_plan", "render_rows"]
 
 _OP_STYLE = {Op.CREATE: ("+", "green"), Op.UPDATE: ("~", "yellow"), Op.DELETE: ("-", "red")}
 
@@ -59,3 +59,13 @@ def render_objects(console: Console, rows: Sequence[tuple[Ref, Model]], kind: st
 def _short(value: Any) -> str:
     text = json.dumps(value, separators=(",", ":")) if not isinstance(value, str) else value
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def render_rows(console: Console, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """A table of JSON rows (API answers), one column per named key."""
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(escape(_short(row.get(column, ""))) for column in columns))
+    console.print(table)

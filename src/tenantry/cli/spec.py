@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from tenantry.cli.context import state
 from tenantry.cli.main import app
-from tenantry.cli.render import render_plan
+from tenantry.cli.render import render_plan, render_rows
 from tenantry.dataplane.enforcement import EnforcementHook
 from tenantry.dataplane.reference import ReferenceBackend
 from tenantry.spec import dump_spec, load_specs, spec_json_schema
@@ -46,6 +46,9 @@ def validate(files: Files) -> None:
 @app.command()
 def plan(files: Files, prune: Prune = False) -> None:
     """Show what `apply` would change in the store, and refuse what admission would refuse."""
+    if state.is_remote:
+        _render_remote(state.client().plan(_spec_text(files), prune=prune))
+        return
     loaded = load_specs(files)
     service = state.service()
     result = service.plan(state.actor(), loaded.estate, prune=prune)
@@ -55,6 +58,12 @@ def plan(files: Files, prune: Prune = False) -> None:
 @app.command()
 def apply(files: Files, prune: Prune = False) -> None:
     """Make the store hold the declared state: atomic, audited, idempotent."""
+    if state.is_remote:
+        answer = state.client().apply(_spec_text(files), prune=prune)
+        _render_remote(answer)
+        if answer["applied"]:
+            state.out.print(f"Applied (generation {answer['generation']}).")
+        return
     loaded = load_specs(files)
     service = state.service()
     enforcement = EnforcementHook(ReferenceBackend())
@@ -76,9 +85,43 @@ def export(
     ] = None,
 ) -> None:
     """Print the stored estate as a spec (which applies back to the same state)."""
-    text = dump_spec(state.service().estate(state.actor()))
+    if state.is_remote:
+        text = state.client().export()
+    else:
+        text = dump_spec(state.service().estate(state.actor()))
     if output is None:
         state.out.print(text, end="", markup=False)
     else:
         output.write_text(text, encoding="utf-8")
         state.err.print(f"wrote {output}", markup=False)
+
+
+def _spec_text(files: list[Path]) -> str:
+    """One document to send: the file as written, or the files merged (not checked here: a
+    tenant's part refers to provider objects only the server knows)."""
+    if len(files) == 1 and files[0].is_file():
+        return files[0].read_text(encoding="utf-8")
+    return dump_spec(load_specs(files, check=False).estate)
+
+
+def _render_remote(result: dict[str, Any]) -> None:
+    changes = result["changes"]
+    if not changes:
+        state.out.print("No changes: the store already holds this state.")
+        return
+    signs = {"create": "+", "update": "~", "delete": "-"}
+    rows = [
+        {
+            "": signs.get(c["op"], "?"),
+            "kind": c["kind"],
+            "object": c["ref"],
+            "detail": ", ".join(c["fields"])
+            + (
+                f" (needs approval: {'; '.join(c['needs_approval'])})"
+                if c["needs_approval"]
+                else ""
+            ),
+        }
+        for c in changes
+    ]
+    render_rows(state.out, rows, ["", "kind", "object", "detail"])

@@ -4,13 +4,15 @@ A tenant actor changes only its own tenant's objects and never the fields that b
 the provider (segment ids, trunk lists, L2-security relaxations, placement tags, the
 provider and baseline tiers). A provider actor provisions tenants and their segments, but
 manages a tenant's guests, networks and policies only where a tenant-assisted tenant
-delegated that task.
+delegated that task, and only the tenant changes what it delegates.
 """
 
 from __future__ import annotations
 
 from tenantry.errors import PermissionDeniedError
 from tenantry.governance.actor import Actor
+from tenantry.governance.authorization import authorize, scope_of
+from tenantry.governance.privileges import privilege_for_kind
 from tenantry.model import (
     KIND_INFO,
     PROVIDER,
@@ -27,6 +29,9 @@ from tenantry.model import (
 )
 
 __all__ = ["TENANT_TASKS", "check_change", "is_visible"]
+
+_DELEGATION = frozenset({"administration", "delegated_tasks"})
+"""Tenant fields only the tenant changes once it exists: what it hands to the provider."""
 
 TENANT_TASKS = {
     Kind.GUEST: "guests",
@@ -52,13 +57,18 @@ def is_visible(actor: Actor, kind: Kind, ref: Ref) -> bool:
 
 
 def check_change(actor: Actor, change: Change, estate: Estate) -> None:
-    """Raise PermissionDeniedError if the actor may not make this change."""
+    """Raise PermissionDeniedError if the actor may not make this change.
+
+    The boundary rules come first (their refusal says why, and is the same whether or not
+    the object exists); then the actor's roles must grant the kind's write privilege there.
+    """
     if actor.system:
         return
     if actor.is_provider:
         _provider_may(actor, change, estate)
     else:
         _tenant_may(actor, change)
+    authorize(actor, privilege_for_kind(change.kind), scope_of(change.kind, change.ref))
 
 
 def _deny(actor: Actor, change: Change, why: str) -> PermissionDeniedError:
@@ -72,7 +82,7 @@ def _tenant_may(actor: Actor, change: Change) -> None:
             raise _deny(actor, change, "tenants are created and deleted by the provider")
         before, after = change.before, change.after
         if isinstance(before, Tenant) and isinstance(after, Tenant):
-            changed = set(change.changed_fields()) - {"description"}
+            changed = set(change.changed_fields()) - {"description", *_DELEGATION}
             if changed:
                 raise _deny(actor, change, f"{', '.join(sorted(changed))} belong to the provider")
         return
@@ -95,8 +105,12 @@ def _tenant_may(actor: Actor, change: Change) -> None:
 
 
 def _provider_may(actor: Actor, change: Change, estate: Estate) -> None:
-    if "administrator" not in actor.roles and "operator" not in actor.roles:
-        raise _deny(actor, change, "no provider role that changes the estate")
+    # Which provider roles may write is decided by RBAC in check_change, after these rules.
+    if change.kind is Kind.TENANT and change.op is Op.UPDATE:
+        delegation = _DELEGATION & set(change.changed_fields())
+        if delegation:
+            # Otherwise the provider could delegate a tenant's guests or policies to itself.
+            raise _deny(actor, change, "only the tenant delegates tasks to the provider")
     if not KIND_INFO[change.kind].owned or change.ref.owner == PROVIDER:
         return
     if change.kind is Kind.NETWORK:

@@ -58,8 +58,14 @@ def _parse_vlan_range(value: Any) -> tuple[int, int]:
     elif isinstance(value, str) and (match := _RANGE_RE.match(value)):
         low = int(match.group(1))
         high = int(match.group(2) or low)
-    elif isinstance(value, list | tuple) and len(value) == 2:
-        low, high = int(value[0]), int(value[1])
+    elif (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        # Only two whole numbers: int() of anything else raises TypeError, which pydantic
+        # does not turn into a located validation error (found by schemathesis).
+        low, high = value[0], value[1]
     else:
         raise ValueError(f"{value!r} is not a VLAN id or range (write 100 or 100-199)")
     if not 1 <= low <= high <= 4094:

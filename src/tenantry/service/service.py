@@ -4,11 +4,13 @@ let the backends reconcile."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from tenantry.audit import AuditRecord, Outcome
+from tenantry.audit import Outcome
 from tenantry.errors import (
     AdmissionError,
     NotFoundError,
@@ -16,7 +18,12 @@ from tenantry.errors import (
     StaleRevisionError,
     TenantryError,
 )
-from tenantry.governance import Actor, check_change, is_visible
+from tenantry.governance import (
+    Actor,
+    GovernanceRules,
+    check_change,
+    is_visible,
+)
 from tenantry.model import (
     KIND_INFO,
     Change,
@@ -28,8 +35,21 @@ from tenantry.model import (
     Ref,
     plan_changes,
 )
+from tenantry.service.access import AccessControl
+from tenantry.service.accounts import Accounts
 from tenantry.service.admission import DEFAULT_CHECKS, AdmissionCheck, admit, refusal
+from tenantry.service.approvals import Approvals
+from tenantry.service.data_access import DataAccess
+from tenantry.service.gates import (
+    ApprovedRequest,
+    check_quota,
+    objects_operation,
+    sensitive_in,
+)
+from tenantry.service.guards import WriteGuards
 from tenantry.service.planning import place_guests
+from tenantry.service.reads import EstateReads
+from tenantry.service.sessions import Sessions
 from tenantry.store import Snapshot, Store
 
 __all__ = ["ApplyResult", "CommitHook", "Plan", "Service"]
@@ -74,7 +94,7 @@ class CommitHook(Protocol):
     def after_commit(self, plan: Plan, generation: int) -> None: ...
 
 
-class Service:
+class Service(EstateReads, WriteGuards):
     """Every read and change of the estate goes through here."""
 
     def __init__(
@@ -83,10 +103,26 @@ class Service:
         *,
         hooks: Sequence[CommitHook] = (),
         checks: Sequence[AdmissionCheck] = DEFAULT_CHECKS,
+        rules: GovernanceRules | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self._hooks = list(hooks)
         self._checks = tuple(checks)
+        self.rules = rules or GovernanceRules()
+        self.clock: Callable[[], datetime] = clock or _utc_now
+        self._cached: Snapshot | None = None
+        self._cache_lock = threading.Lock()
+        self.access = AccessControl(self)
+        """Custom roles and permissions; resolves an actor's authority."""
+        self.accounts = Accounts(self)
+        """Users, passwords, second factors, directories."""
+        self.sessions = Sessions(self)
+        """Logins, sessions, API tokens, and authenticating a bearer secret."""
+        self.approvals = Approvals(self)
+        """Two-person requests: list, approve (which executes), reject."""
+        self.data_access = DataAccess(self)
+        """Data-access grants and every use of a tenant-data privilege."""
 
     @classmethod
     def open(cls, url: str, **kwargs: object) -> Service:
@@ -101,69 +137,95 @@ class Service:
         """Run ``hook`` after every commit."""
         self._hooks.append(hook)
 
-    # ------------------------------------------------------------------ reads
-
-    def snapshot(self) -> Snapshot:
-        """The stored estate (unfiltered: for backends and verification, not for users)."""
-        return self.store.load()
-
-    def estate(self, actor: Actor) -> Estate:
-        """The part of the estate the actor may see."""
-        return _visible(actor, self.store.load().estate)
-
-    def list(self, actor: Actor, kind: Kind) -> list[tuple[Ref, Model]]:
-        """Every object of a kind the actor may see, sorted by reference."""
-        estate = self.store.load().estate
-        return sorted((r, o) for r, o in estate.items(kind) if is_visible(actor, kind, r))
-
-    def get(self, actor: Actor, kind: Kind, ref: Ref) -> tuple[Model, int]:
-        """One object and its revision; NotFoundError also when the actor may not see it."""
-        snapshot = self.store.load()
-        obj = snapshot.estate.get(kind, ref)
-        if obj is None or not is_visible(actor, kind, ref):
-            raise NotFoundError(f"{kind} {ref} not found")
-        return obj, snapshot.revisions[(kind, ref)]
-
     # ------------------------------------------------------------------ changes
 
     def plan(self, actor: Actor, declared: Estate, *, prune: bool = False) -> Plan:
         """What applying ``declared`` would change; raises what apply would, audits nothing."""
-        plan = self._plan(actor, self.store.load(), declared, prune=prune)
+        plan = self._plan(actor, self.snapshot(), declared, prune=prune)
         self._judge(actor, plan)
         return plan
 
-    def apply(self, actor: Actor, declared: Estate, *, prune: bool = False) -> ApplyResult:
+    def apply(
+        self,
+        actor: Actor,
+        declared: Estate,
+        *,
+        prune: bool = False,
+        approval: ApprovedRequest | None = None,
+    ) -> ApplyResult:
         """Make the store hold ``declared`` (idempotent: a second apply changes nothing)."""
+
+        def operation() -> dict[str, Any]:
+            return {
+                "action": "apply",
+                "prune": prune,
+                "objects": objects_operation(
+                    (kind, ref, obj) for kind in KIND_INFO for ref, obj in declared.items(kind)
+                ),
+            }
+
         for _ in range(MAX_ATTEMPTS):
-            plan = self._plan(actor, self.store.load(), declared, prune=prune)
+            plan = self._plan(actor, self.snapshot(), declared, prune=prune)
             try:
-                return self._commit(actor, plan, action="apply")
+                return self._commit(
+                    actor, plan, action="apply", operation=operation, approval=approval
+                )
             except StaleRevisionError:
                 continue
         raise StaleRevisionError("the estate kept changing; gave up after retries")
 
     def delete(
-        self, actor: Actor, kind: Kind, ref: Ref, *, expected_revision: int | None = None
+        self,
+        actor: Actor,
+        kind: Kind,
+        ref: Ref,
+        *,
+        expected_revision: int | None = None,
+        approval: ApprovedRequest | None = None,
     ) -> ApplyResult:
         """Delete one object (refused if anything still uses it)."""
-        snapshot = self.store.load()
+        self._check_target(actor, "delete", kind, ref)
+        snapshot = self.snapshot()
         obj = snapshot.estate.get(kind, ref)
-        if obj is None or not is_visible(actor, kind, ref):
+        if obj is None:
             raise NotFoundError(f"{kind} {ref} not found")
+        change = Change(Op.DELETE, kind, ref, obj, None)
+        # Who may delete is settled before the revision is compared: a stale ETag never
+        # tells a caller without the right anything more than a refusal does.
+        self._check_change_alone(actor, "delete", change, snapshot.estate)
         if expected_revision is not None and snapshot.revisions[(kind, ref)] != expected_revision:
             raise StaleRevisionError(f"{kind} {ref} changed since revision {expected_revision}")
-        changes = ChangeSet((Change(Op.DELETE, kind, ref, obj, None),))
+        changes = ChangeSet((change,))
         plan = Plan(
             changes, snapshot.generation, snapshot.estate, snapshot.estate.with_changes(changes)
         )
-        return self._commit(actor, plan, action="delete")
+        revision = snapshot.revisions[(kind, ref)]
+
+        def operation() -> dict[str, Any]:
+            return {
+                "action": "delete",
+                "kind": str(kind),
+                "owner": ref.owner,
+                "name": ref.name,
+                "expected_revision": revision,
+            }
+
+        return self._commit(actor, plan, action="delete", operation=operation, approval=approval)
 
     def put(
-        self, actor: Actor, kind: Kind, ref: Ref, obj: Model, *, expected_revision: int | None
+        self,
+        actor: Actor,
+        kind: Kind,
+        ref: Ref,
+        obj: Model,
+        *,
+        expected_revision: int | None,
+        approval: ApprovedRequest | None = None,
     ) -> ApplyResult:
         """Create or replace one object; ``expected_revision`` guards against lost updates
         (0 means it must not exist yet)."""
-        snapshot = self.store.load()
+        self._check_target(actor, "put", kind, ref)
+        snapshot = self.snapshot()
         current = snapshot.revisions.get((kind, ref), 0)
         if expected_revision is not None and current != expected_revision:
             if current and not is_visible(actor, kind, ref):
@@ -173,7 +235,21 @@ class Service:
             )
         declared = Estate.build([(kind, ref, obj)])
         plan = self._plan(actor, snapshot, declared, prune=False)
-        return self._commit(actor, plan, action="put")
+        existing = snapshot.estate.get(kind, ref)
+        if plan.is_empty and existing is not None:
+            # A write that changes nothing is still judged: it must not succeed for someone
+            # who could not have made it (nor confirm what the object holds).
+            same = Change(Op.UPDATE, kind, ref, existing, existing)
+            self._check_change_alone(actor, "put", same, snapshot.estate)
+
+        def operation() -> dict[str, Any]:
+            return {
+                "action": "put",
+                "objects": objects_operation([(kind, ref, obj)]),
+                "expected_revision": current,
+            }
+
+        return self._commit(actor, plan, action="put", operation=operation, approval=approval)
 
     # ------------------------------------------------------------------ internals
 
@@ -195,32 +271,23 @@ class Service:
             changes, snapshot.generation, current, current.with_changes(changes), placements
         )
 
-    def _check_scope(self, actor: Actor, declared: Estate) -> None:
-        """Refuse, before any diff, objects the actor may not even know about.
-
-        Otherwise an unchanged object outside the actor's boundary would plan as "no change"
-        and reveal that it exists, and what it holds.
-        """
-        if actor.is_provider:
-            return
-        for kind in KIND_INFO:
-            for ref, _ in declared.items(kind):
-                if not is_visible(actor, kind, ref):
-                    exc = PermissionDeniedError(
-                        f"{actor} may not declare {kind} {ref}: outside the tenant's boundary"
-                    )
-                    tenants = tuple(sorted({actor.tenant or "", ref.owner} - {"", "provider"}))
-                    self._audit_refusal(actor, "apply", (f"{kind} {ref}",), tenants, exc)
-                    raise exc
-
     def _judge(self, actor: Actor, plan: Plan) -> None:
         for change in plan.changes:
             check_change(actor, change, plan.current)
         violations = admit(plan.current, plan.proposed, self._checks)
         if violations:
             raise refusal(violations)
+        check_quota(plan.changes, plan.proposed, self.rules.tenant_object_quota)
 
-    def _commit(self, actor: Actor, plan: Plan, *, action: str) -> ApplyResult:
+    def _commit(
+        self,
+        actor: Actor,
+        plan: Plan,
+        *,
+        action: str,
+        operation: Callable[[], dict[str, Any]] | None = None,
+        approval: ApprovedRequest | None = None,
+    ) -> ApplyResult:
         if plan.is_empty:
             return ApplyResult(plan, plan.generation)
         targets = tuple(str(c) for c in plan.changes)
@@ -233,18 +300,29 @@ class Service:
         except (PermissionDeniedError, AdmissionError) as exc:
             self._audit_refusal(actor, action, targets, tenants, exc)
             raise
-        record = AuditRecord(
-            actor=actor.name,
-            source=actor.source,
-            action=action,
-            outcome=Outcome.APPLIED,
-            targets=targets,
-            tenants=tenants,
-            details={
-                "counts": {str(k): v for k, v in plan.changes.counts().items()},
-                "placements": {str(r): h for r, h in plan.placements.items()},
-                "generation": plan.generation + 1,
-            },
+        details: dict[str, Any] = {
+            "counts": {str(k): v for k, v in plan.changes.counts().items()},
+            "placements": {str(r): h for r, h in plan.placements.items()},
+            "generation": plan.generation + 1,
+        }
+        reasons = sensitive_in(actor, plan.changes)
+        if reasons:
+            if approval is None or not set(reasons) <= approval.reasons:
+                ceiling = actor.authority.ceiling if actor.authority else None
+                raise self.approvals.request(
+                    actor,
+                    action=action,
+                    summary="; ".join(reasons),
+                    operation={
+                        **(operation() if operation is not None else {"action": action}),
+                        "reasons": reasons,
+                        "ceiling": None if ceiling is None else sorted(map(str, ceiling)),
+                    },
+                    tenants=tenants,
+                )
+            details["approval"] = {"id": approval.id, "approved_by": approval.approver}
+        record = self.audit_record(
+            actor, action, Outcome.APPLIED, targets=targets, tenants=tenants, details=details
         )
         generation = self.store.commit(
             plan.changes, expected_generation=plan.generation, audit=[record]
@@ -260,62 +338,6 @@ class Service:
                 errors.append(f"{type(hook).__name__}: {exc}")
         return ApplyResult(plan, generation, tuple(errors))
 
-    def record(
-        self,
-        actor: Actor,
-        action: str,
-        outcome: Outcome,
-        *,
-        targets: tuple[str, ...] = (),
-        tenants: tuple[str, ...] = (),
-        reason: str = "",
-        details: dict[str, object] | None = None,
-    ) -> None:
-        """Audit an event that changes no stored state (a data-plane drift found or repaired)."""
-        self.store.append_audit(
-            [
-                AuditRecord(
-                    actor=actor.name,
-                    source=actor.source,
-                    action=action,
-                    outcome=outcome,
-                    reason=reason,
-                    targets=targets,
-                    tenants=tenants,
-                    details=dict(details or {}),
-                )
-            ]
-        )
 
-    def _audit_refusal(
-        self,
-        actor: Actor,
-        action: str,
-        targets: tuple[str, ...],
-        tenants: tuple[str, ...],
-        exc: TenantryError,
-    ) -> None:
-        self.store.append_audit(
-            [
-                AuditRecord(
-                    actor=actor.name,
-                    source=actor.source,
-                    action=action,
-                    outcome=Outcome.REFUSED,
-                    reason=f"{exc.code}: {exc}",
-                    targets=targets,
-                    tenants=tenants,
-                )
-            ]
-        )
-
-
-def _visible(actor: Actor, estate: Estate) -> Estate:
-    if actor.is_provider:
-        return estate
-    return Estate.build(
-        (kind, ref, obj)
-        for kind in KIND_INFO
-        for ref, obj in estate.items(kind)
-        if is_visible(actor, kind, ref)
-    )
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

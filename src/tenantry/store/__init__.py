@@ -1,7 +1,18 @@
 """Persistence of the estate and the audit trail; only the service layer opens it."""
 
+from tenantry.store.authority import AuthorityStore
 from tenantry.store.engine import redact_url
+from tenantry.store.identities import IdentityStore, UserSecrets
 from tenantry.store.keys import StoreKeyRecords
 from tenantry.store.store import Snapshot, Store, StoredAuditEntry
 
-__all__ = ["Snapshot", "Store", "StoreKeyRecords", "StoredAuditEntry", "redact_url"]
+__all__ = [
+    "AuthorityStore",
+    "IdentityStore",
+    "Snapshot",
+    "Store",
+    "StoreKeyRecords",
+    "StoredAuditEntry",
+    "UserSecrets",
+    "redact_url",
+]

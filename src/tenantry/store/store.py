@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from tenantry.audit import AuditRecord, leaf_hash
 from tenantry.errors import DataIntegrityError, StaleRevisionError, StoreUnavailableError
 from tenantry.model import KIND_INFO, ChangeSet, Estate, Kind, Model, Op, Ref
+from tenantry.store.authority import AuthorityStore, purge_authority
 from tenantry.store.engine import create_store_engine, describe, migrate, redact_url
+from tenantry.store.identities import IdentityStore, purge_identities
 from tenantry.store.tables import AuditEntryRow, AuditTenantRow, EstateRow, ObjectRow
 
 __all__ = ["Snapshot", "Store", "StoredAuditEntry"]
@@ -50,6 +52,10 @@ class Store:
     def __init__(self, engine: Engine, url: str) -> None:
         self._engine = engine
         self.url = redact_url(url)
+        self.identities = IdentityStore(self)
+        """Users, sessions and tokens, login throttles, directories."""
+        self.authority = AuthorityStore(self)
+        """Custom roles, permissions, approvals, data-access grants."""
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Store:
@@ -140,6 +146,9 @@ class Store:
                     )
                 for change in changes:
                     _write(connection, change.op, change.kind, change.ref, change.after, now=now)
+                    if change.kind is Kind.TENANT and change.op is Op.DELETE:
+                        purge_identities(connection, change.ref.name)
+                        purge_authority(connection, change.ref.name)
                 self._append(connection, audit)
                 return expected_generation + 1
         except IntegrityError as exc:

@@ -143,3 +143,21 @@ def test_router_mac_is_stable_unicast_and_local() -> None:
 def test_link_local_is_eui64() -> None:
     """RFC 4291 EUI-64: flip the U/L bit and insert ff:fe."""
     assert str(link_local("02:00:00:00:00:01")) == "fe80::ff:fe00:1"
+
+
+@pytest.mark.parametrize("bad", [[[], [None]], [None, None], [True, 5], ["1", "2"]])
+def test_malformed_vlan_range_pairs_are_validation_errors(bad: list) -> None:
+    """A pair that is not two whole numbers is a located validation error, never a TypeError."""
+    from tenantry.model import PhysicalNetwork
+
+    with pytest.raises(ValidationError):
+        PhysicalNetwork.model_validate({"name": "p", "vlan_ranges": [bad]})
+
+
+def test_vlan_range_pair_of_numbers_still_parses() -> None:
+    """The positive control: [100, 199] is the range 100-199."""
+    from tenantry.model import PhysicalNetwork
+
+    assert PhysicalNetwork.model_validate(
+        {"name": "p", "vlan_ranges": [[100, 199]]}
+    ).vlan_ranges == ((100, 199),)
