@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from tenantry.audit._parse import field as required
+from tenantry.audit._parse import obj, seq, text
+from tenantry.audit.merkle import leaf_hash
+from tenantry.errors import InputError
+
 __all__ = ["AuditRecord", "Outcome", "leaf_hash"]
+
+# One encoder for every record: building a JSONEncoder per call costs as much as encoding.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class Outcome(StrEnum):
@@ -19,11 +26,6 @@ class Outcome(StrEnum):
     REFUSED = "refused"
     FAILED = "failed"
     SUCCEEDED = "succeeded"
-
-
-def leaf_hash(data: bytes) -> bytes:
-    """RFC 6962 leaf hash: SHA-256 over 0x00 and the entry bytes."""
-    return hashlib.sha256(b"\x00" + data).digest()
 
 
 @dataclass(frozen=True)
@@ -56,21 +58,41 @@ class AuditRecord:
 
     def canonical(self) -> bytes:
         """Canonical JSON bytes (sorted keys, no spaces): the Merkle leaf input."""
-        return json.dumps(
-            self.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode()
+        return _CANONICAL.encode(self.to_json()).encode()
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AuditRecord:
-        """The record back from ``to_json()`` output."""
+    def from_json(cls, data: object, *, where: str = "entry") -> AuditRecord:
+        """The record back from ``to_json()`` output; InputError naming ``where`` if malformed."""
+        fields = obj(data, where)
+        try:
+            outcome = Outcome(text(required(fields, "outcome", where), f"{where}.outcome"))
+        except ValueError as exc:
+            raise InputError(f"{where}.outcome: not one of {', '.join(Outcome)}") from exc
+        try:
+            time = datetime.fromisoformat(text(required(fields, "time", where), f"{where}.time"))
+        except ValueError as exc:
+            raise InputError(f"{where}.time: not an ISO 8601 time") from exc
         return cls(
-            actor=data["actor"],
-            action=data["action"],
-            outcome=Outcome(data["outcome"]),
-            source=data["source"],
-            targets=tuple(data["targets"]),
-            tenants=tuple(data["tenants"]),
-            reason=data["reason"],
-            details=dict(data["details"]),
-            time=datetime.fromisoformat(data["time"]),
+            actor=text(required(fields, "actor", where), f"{where}.actor"),
+            action=text(required(fields, "action", where), f"{where}.action"),
+            outcome=outcome,
+            source=text(required(fields, "source", where), f"{where}.source"),
+            targets=_texts(required(fields, "targets", where), f"{where}.targets"),
+            tenants=_texts(required(fields, "tenants", where), f"{where}.tenants"),
+            reason=text(required(fields, "reason", where), f"{where}.reason"),
+            details=dict(obj(required(fields, "details", where), f"{where}.details")),
+            time=time,
         )
+
+    @classmethod
+    def from_canonical(cls, body: bytes, *, where: str = "entry") -> AuditRecord:
+        """The record from its canonical bytes; InputError if they are not a record."""
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{where}: not JSON") from exc
+        return cls.from_json(data, where=where)
+
+
+def _texts(value: object, where: str) -> tuple[str, ...]:
+    return tuple(text(item, f"{where}[{i}]") for i, item in enumerate(seq(value, where)))
