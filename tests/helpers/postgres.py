@@ -41,36 +41,75 @@ def throwaway_postgres() -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
     env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
     subprocess.run(
-        [*prefix, f"{bindir}/initdb", "-D", str(data), "-U", "tenantry", "-A", "trust",
-         "--no-sync", "-E", "UTF8"],
-        check=True, capture_output=True, env=env,
+        [
+            *prefix,
+            f"{bindir}/initdb",
+            "-D",
+            str(data),
+            "-U",
+            "tenantry",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
     )
     log = base / "postgres.log"
     subprocess.run(
-        [*prefix, f"{bindir}/pg_ctl", "-D", str(data), "-l", str(log), "-w", "-t", "60",
-         "-o", f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
-         "-c fsync=on -c synchronous_commit=on -c max_connections=50",
-         "start"],
-        check=True, capture_output=True, env=env,
+        [
+            *prefix,
+            f"{bindir}/pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
+            "-c fsync=on -c synchronous_commit=on -c max_connections=50",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             probe = subprocess.run(
                 [f"{bindir}/pg_isready", "-h", "127.0.0.1", "-p", str(port)],
-                capture_output=True, check=False,
+                capture_output=True,
+                check=False,
             )
             if probe.returncode == 0:
                 break
             time.sleep(0.2)
         subprocess.run(
-            [f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "tenantry", "tenantry"],
-            check=True, capture_output=True,
+            [
+                f"{bindir}/createdb",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "tenantry",
+                "tenantry",
+            ],
+            check=True,
+            capture_output=True,
         )
         yield f"postgresql+psycopg://tenantry@127.0.0.1:{port}/tenantry"
     finally:
         subprocess.run(
             [*prefix, f"{bindir}/pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True, check=False, env=env,
+            capture_output=True,
+            check=False,
+            env=env,
         )
         shutil.rmtree(base, ignore_errors=True)

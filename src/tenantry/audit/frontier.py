@@ -35,14 +35,17 @@ class Frontier:
         """The hashes end to end."""
         return b"".join(self.hashes)
 
-    def append(self, leaf_hashes: Iterable[bytes], *, keep_every: int = 0) -> list[tuple[int, int, bytes]]:
+    def append(
+        self, leaf_hashes: Iterable[bytes], *, keep_every: int = 0
+    ) -> list[tuple[int, int, bytes]]:
         """Add leaves; returns the completed subtrees ``(level, index, hash)`` whose level is a
         positive multiple of ``keep_every`` (the tiles a store keeps), or none if it is 0."""
         stack = self.hashes
         size = self.size
         kept: list[tuple[int, int, bytes]] = []
         prefix = b"\x01"
-        for node in leaf_hashes:
+        for leaf in leaf_hashes:
+            node = leaf
             size += 1
             merges = (size & -size).bit_length() - 1
             for level in range(1, merges + 1):

@@ -89,7 +89,7 @@ class TreeLevels:
         return len(self.levels[0]) // HASH_SIZE
 
     def node(self, level: int, index: int) -> bytes:
-        """The root of the perfect subtree over leaves [index * 2**level, (index + 1) * 2**level)."""
+        """The root of the perfect subtree of 2**level leaves from leaf index * 2**level."""
         data = self.levels[level]
         offset = index * HASH_SIZE
         if offset + HASH_SIZE > len(data):
@@ -180,7 +180,5 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return (
-        sn == 0
-        and hmac.compare_digest(first, old_root)
-        and hmac.compare_digest(second, new_root)
+        sn == 0 and hmac.compare_digest(first, old_root) and hmac.compare_digest(second, new_root)
     )

@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 Node = tuple[int, int]
-"""A perfect subtree: (level, index); it covers leaves [index * 2**level, (index + 1) * 2**level)."""
+"""A perfect subtree (level, index): the ``2**level`` leaves from ``index * 2**level`` on."""
 
 
 class NodeSource(Protocol):

@@ -52,6 +52,8 @@ class Verdict:
     findings: tuple[Finding, ...] = ()
     head_size: int | None = None
     """The size of the newest signed head the entries were proven against."""
+    notes: tuple[str, ...] = ()
+    """What was not checked, and why (never a reason to distrust, never a reason to trust)."""
 
     @property
     def ok(self) -> bool:

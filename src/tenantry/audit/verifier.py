@@ -66,13 +66,16 @@ class LogVerifier:
         self._count += len(hashes)
 
     def _misplaced(self, seq: int, expected: int) -> None:
-        if any(f.problem in (Problem.ENTRY_MISSING, Problem.ENTRY_OUT_OF_ORDER)
-               for f in self._findings):
+        if any(
+            f.problem in (Problem.ENTRY_MISSING, Problem.ENTRY_OUT_OF_ORDER) for f in self._findings
+        ):
             return  # the first break in numbering says it; the rest follow from it
         if seq > expected:
             gone = f"entry {expected}" if seq == expected + 1 else f"entries {expected}..{seq - 1}"
             self._findings.append(
-                Finding(Problem.ENTRY_MISSING, f"{gone} removed: numbering jumps to {seq}", expected)
+                Finding(
+                    Problem.ENTRY_MISSING, f"{gone} removed: numbering jumps to {seq}", expected
+                )
             )
         else:
             self._findings.append(

@@ -2,6 +2,17 @@
 
 from tenantry.governance import Actor
 from tenantry.service.admission import AdmissionCheck, admit
+from tenantry.service.auditing import AuditAppender, AuditTrail
 from tenantry.service.service import ApplyResult, CommitHook, Plan, Service
 
-__all__ = ["Actor", "AdmissionCheck", "ApplyResult", "CommitHook", "Plan", "Service", "admit"]
+__all__ = [
+    "Actor",
+    "AdmissionCheck",
+    "ApplyResult",
+    "AuditAppender",
+    "AuditTrail",
+    "CommitHook",
+    "Plan",
+    "Service",
+    "admit",
+]

@@ -4,13 +4,15 @@ let the backends reconcile."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from tenantry.audit import AuditRecord, Outcome
+from tenantry.audit import AuditRecord, Outcome, SignedTreeHead, Signer
 from tenantry.errors import (
     AdmissionError,
+    AuditUnavailableError,
     NotFoundError,
     PermissionDeniedError,
     StaleRevisionError,
@@ -29,7 +31,11 @@ from tenantry.model import (
     plan_changes,
 )
 from tenantry.service.admission import DEFAULT_CHECKS, AdmissionCheck, admit, refusal
+from tenantry.service.audit_scopes import applied_records, refused_records
+from tenantry.service.auditing import AuditTrail
 from tenantry.service.planning import place_guests
+from tenantry.service.signing import load_signing_key
+from tenantry.settings import Settings
 from tenantry.store import Snapshot, Store
 
 __all__ = ["ApplyResult", "CommitHook", "Plan", "Service"]
@@ -83,10 +89,15 @@ class Service:
         *,
         hooks: Sequence[CommitHook] = (),
         checks: Sequence[AdmissionCheck] = DEFAULT_CHECKS,
+        signer: Signer | None = None,
     ) -> None:
         self.store = store
         self._hooks = list(hooks)
         self._checks = tuple(checks)
+        self._signer = signer
+        self.audit = AuditTrail(store, self._audit_signer)
+        """Heads, proofs, tenant views, bundles, verification and checkpoints of the trail."""
+        self._gap: _AuditGap | None = None
 
     @classmethod
     def open(cls, url: str, **kwargs: object) -> Service:
@@ -100,6 +111,69 @@ class Service:
     def add_hook(self, hook: CommitHook) -> None:
         """Run ``hook`` after every commit."""
         self._hooks.append(hook)
+
+    def _audit_signer(self) -> Signer:
+        # Loaded on first use, so that reads never need the key.
+        if self._signer is None:
+            self._signer = load_signing_key(Settings().audit_key_path())
+        return self._signer
+
+    # ------------------------------------------------------------------ audit events
+
+    def record(
+        self,
+        actor: Actor,
+        action: str,
+        outcome: Outcome | str,
+        *,
+        targets: Sequence[str] = (),
+        tenant: str | None = None,
+        reason: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> SignedTreeHead:
+        """Write one audit event (a login, an approval, a key release, a use of a data-access
+        grant) durably, with its signed head; AuditUnavailableError if it cannot be written,
+        in which case the caller must not go on (fail closed).
+
+        An entry concerns one tenant at most (``tenant``) and names only what that tenant may
+        see: for an event about several tenants' objects, record one event per tenant.
+        """
+        record = AuditRecord(
+            actor=actor.name,
+            source=actor.source,
+            action=action,
+            outcome=Outcome(outcome),
+            targets=tuple(targets),
+            tenants=() if tenant is None else (tenant,),
+            reason=reason,
+            details=dict(details or {}),
+        )
+        head = self._append([record])
+        if head is None:  # pragma: no cover - an append with a signer always signs
+            raise AuditUnavailableError("the audit event was written without a signed head")
+        return head
+
+    def _append(self, records: Sequence[AuditRecord]) -> SignedTreeHead | None:
+        try:
+            head = self.store.append_audit(self._with_gap(records), sign=self.audit.sign_head)
+        except AuditUnavailableError as exc:
+            self._note_gap(exc, len(records))
+            raise
+        self._gap = None
+        return head
+
+    def _with_gap(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+        # The first write after an outage says what could not be recorded (THREATS row 41).
+        if self._gap is None:
+            return list(records)
+        return [self._gap.record(), *records]
+
+    def _note_gap(self, exc: AuditUnavailableError, refused: int) -> None:
+        now = datetime.now(UTC)
+        if self._gap is None:
+            self._gap = _AuditGap(since=now, until=now, refused=0, reason=exc.message)
+        self._gap.until = now
+        self._gap.refused += refused
 
     # ------------------------------------------------------------------ reads
 
@@ -204,32 +278,24 @@ class Service:
     def _commit(self, actor: Actor, plan: Plan, *, action: str) -> ApplyResult:
         if plan.is_empty:
             return ApplyResult(plan, plan.generation)
-        targets = tuple(str(c) for c in plan.changes)
-        concerned = set(plan.changes.tenants())
-        if actor.tenant is not None:
-            concerned.add(actor.tenant)
-        tenants = tuple(sorted(concerned))
+        changes = plan.changes.changes
         try:
             self._judge(actor, plan)
         except (PermissionDeniedError, AdmissionError) as exc:
-            self._audit_refusal(actor, action, targets, tenants, exc)
+            self._audit_refusal(actor, action, changes, exc)
             raise
-        record = AuditRecord(
-            actor=actor.name,
-            source=actor.source,
-            action=action,
-            outcome=Outcome.APPLIED,
-            targets=targets,
-            tenants=tenants,
-            details={
-                "counts": {str(k): v for k, v in plan.changes.counts().items()},
-                "placements": {str(r): h for r, h in plan.placements.items()},
-                "generation": plan.generation + 1,
-            },
-        )
-        generation = self.store.commit(
-            plan.changes, expected_generation=plan.generation, audit=[record]
-        )
+        records = applied_records(actor, action, changes, plan.placements, plan.generation + 1)
+        try:
+            generation = self.store.commit(
+                plan.changes,
+                expected_generation=plan.generation,
+                audit=self._with_gap(records),
+                sign=self.audit.sign_head,
+            )
+        except AuditUnavailableError as exc:
+            self._note_gap(exc, 1)
+            raise
+        self._gap = None
         errors = []
         for hook in self._hooks:
             try:
@@ -242,25 +308,35 @@ class Service:
         return ApplyResult(plan, generation, tuple(errors))
 
     def _audit_refusal(
-        self,
-        actor: Actor,
-        action: str,
-        targets: tuple[str, ...],
-        tenants: tuple[str, ...],
-        exc: TenantryError,
+        self, actor: Actor, action: str, changes: Sequence[Change], exc: TenantryError
     ) -> None:
-        self.store.append_audit(
-            [
-                AuditRecord(
-                    actor=actor.name,
-                    source=actor.source,
-                    action=action,
-                    outcome=Outcome.REFUSED,
-                    reason=f"{exc.code}: {exc}",
-                    targets=targets,
-                    tenants=tenants,
-                )
-            ]
+        try:
+            self._append(refused_records(actor, action, changes, exc))
+        except AuditUnavailableError:
+            # The refusal stands either way; the gap is recorded with the next write.
+            log.warning("audit log unavailable: refusal of %s by %s not recorded", action, actor)
+
+
+@dataclass
+class _AuditGap:
+    """Operations refused while the audit log could not be written."""
+
+    since: datetime
+    until: datetime
+    refused: int
+    reason: str
+
+    def record(self) -> AuditRecord:
+        return AuditRecord(
+            actor="tenantry",
+            action="audit.unavailable",
+            outcome=Outcome.FAILED,
+            reason=self.reason,
+            details={
+                "since": self.since.isoformat(timespec="microseconds"),
+                "until": self.until.isoformat(timespec="microseconds"),
+                "operations_refused": self.refused,
+            },
         )
 
 

@@ -1,6 +1,7 @@
 """Persistence of the estate and the audit trail; only the service layer opens it."""
 
+from tenantry.store.audit_log import HeadSigner
 from tenantry.store.engine import redact_url
 from tenantry.store.store import Snapshot, Store, StoredAuditEntry
 
-__all__ = ["Snapshot", "Store", "StoredAuditEntry", "redact_url"]
+__all__ = ["HeadSigner", "Snapshot", "Store", "StoredAuditEntry", "redact_url"]

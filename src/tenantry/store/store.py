@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from tenantry.audit import AuditRecord, leaf_hash
-from tenantry.errors import DataIntegrityError, StaleRevisionError, StoreUnavailableError
+from tenantry.audit import AuditRecord, SignedTreeHead
+from tenantry.errors import (
+    AuditUnavailableError,
+    DataIntegrityError,
+    StaleRevisionError,
+    StoreUnavailableError,
+)
 from tenantry.model import KIND_INFO, ChangeSet, Estate, Kind, Model, Op, Ref
+from tenantry.store.audit_log import (
+    TILE_HEIGHT,
+    HeadSigner,
+    append_entries,
+    prepare,
+    read_heads,
+    stored_nodes,
+)
+from tenantry.store.audit_tables import AuditLogRow, EstateCommitRow, EstateHistoryRow
 from tenantry.store.engine import create_store_engine, migrate, redact_url
 from tenantry.store.tables import AuditEntryRow, AuditTenantRow, EstateRow, ObjectRow
 
@@ -82,6 +96,12 @@ class Store:
             ):
                 yield connection
         except OperationalError as exc:
+            if write and _is_storage_full(exc):
+                # Every write carries its audit entries: when they cannot be stored, nothing
+                # is (fail closed, THREATS row 41).
+                raise AuditUnavailableError(
+                    f"store {self.url} is full: the change and its audit entry were not committed"
+                ) from exc
             raise StoreUnavailableError(f"store {self.url} failed: {_why(exc)}") from exc
 
     def generation(self) -> int:
@@ -118,13 +138,21 @@ class Store:
         return Snapshot(Estate.build(items), generation, revisions)
 
     def commit(
-        self, changes: ChangeSet, *, expected_generation: int, audit: Sequence[AuditRecord]
+        self,
+        changes: ChangeSet,
+        *,
+        expected_generation: int,
+        audit: Sequence[AuditRecord],
+        sign: HeadSigner | None = None,
     ) -> int:
-        """Write the changes and their audit entries atomically; returns the new generation.
+        """Write the changes, their history and their audit entries (with a signed head, given
+        ``sign``) atomically; returns the new generation.
 
         Raises StaleRevisionError if another writer committed since ``expected_generation``.
         """
         now = _now()
+        entries = prepare(audit)
+        generation = expected_generation + 1
         try:
             with self._connect(write=True) as connection:
                 bumped = connection.execute(
@@ -138,45 +166,126 @@ class Store:
                     )
                 for change in changes:
                     _write(connection, change.op, change.kind, change.ref, change.after, now=now)
-                self._append(connection, audit)
-                return expected_generation + 1
+                    _remember(connection, change.kind, change.ref, change.after, generation)
+                size, _ = append_entries(connection, entries, sign)
+                connection.execute(
+                    insert(EstateCommitRow).values(
+                        generation=generation, log_size=size, committed_at=now
+                    )
+                )
+                return generation
         except IntegrityError as exc:
             raise StaleRevisionError(f"a concurrent writer got there first: {_why(exc)}") from exc
 
-    def append_audit(self, records: Sequence[AuditRecord]) -> None:
-        """Append audit entries on their own (a refusal, a login)."""
+    def append_audit(
+        self, records: Sequence[AuditRecord], *, sign: HeadSigner | None = None
+    ) -> SignedTreeHead | None:
+        """Append audit entries on their own (a refusal, a login), with their signed head."""
+        entries = prepare(records)
         with self._connect(write=True) as connection:
-            self._append(connection, records)
+            return append_entries(connection, entries, sign)[1]
 
-    def _append(self, connection: Connection, records: Sequence[AuditRecord]) -> None:
-        if not records:
-            return
-        # The estate row is the log's lock: appends are serialised with commits (PostgreSQL
-        # row lock; SQLite holds its write lock from BEGIN IMMEDIATE).
-        connection.execute(select(EstateRow.id).where(EstateRow.id == 1).with_for_update())
-        last = connection.execute(select(func.max(AuditEntryRow.seq))).scalar_one()
-        size = 0 if last is None else int(last) + 1
-        for offset, record in enumerate(records):
-            seq = size + offset
-            body = record.canonical()
-            connection.execute(
-                insert(AuditEntryRow).values(
-                    seq=seq, time=record.time, body=body.decode(), leaf_hash=leaf_hash(body)
-                )
-            )
-            for tenant in sorted(set(record.tenants)):
-                connection.execute(insert(AuditTenantRow).values(seq=seq, tenant=tenant))
+    # ------------------------------------------------------------------ the audit log
+
+    @property
+    def tile_height(self) -> int:
+        """Levels of the Merkle tree whose nodes are stored (a NodeSource for proofs)."""
+        return TILE_HEIGHT
+
+    def stored_nodes(self, wanted: Mapping[int, Collection[int]]) -> dict[tuple[int, int], bytes]:
+        """Stored leaf hashes and tile nodes (a NodeSource for proofs)."""
+        with self._connect(write=False) as connection:
+            return stored_nodes(connection, wanted)
 
     def audit_size(self) -> int:
-        """How many entries the audit log holds."""
+        """How many entries the audit log holds (as its right edge records)."""
         with self._connect(write=False) as connection:
-            last = connection.execute(select(func.max(AuditEntryRow.seq))).scalar_one()
-        return 0 if last is None else int(last) + 1
+            return int(connection.execute(select(AuditLogRow.size)).scalar_one())
+
+    def audit_heads(self) -> list[SignedTreeHead]:
+        """Every stored signed tree head, by size."""
+        with self._connect(write=False) as connection:
+            return read_heads(connection)
+
+    def latest_audit_head(self) -> SignedTreeHead | None:
+        """The signed head of the largest size, if any."""
+        with self._connect(write=False) as connection:
+            heads = read_heads(connection, largest=True)
+        return heads[0] if heads else None
+
+    def audit_head_at(self, size: int) -> SignedTreeHead | None:
+        """The stored signed head of exactly ``size`` entries, if any."""
+        with self._connect(write=False) as connection:
+            heads = read_heads(connection, size=size)
+        return heads[0] if heads else None
+
+    def audit_chunks(self, chunk: int = 50_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
+        """Every entry as (seq, body, stored leaf hash), in seq order, ``chunk`` rows at a time.
+
+        Pages by key, not by position, so rows outside 0..size (inserted by someone) show up.
+        """
+        after: int | None = None
+        while True:
+            query = select(AuditEntryRow.seq, AuditEntryRow.body, AuditEntryRow.leaf_hash)
+            if after is not None:
+                query = query.where(AuditEntryRow.seq > after)
+            with self._connect(write=False) as connection:
+                rows = connection.execute(query.order_by(AuditEntryRow.seq).limit(chunk)).all()
+            if not rows:
+                return
+            yield [(int(s), b.encode(), bytes(h)) for s, b, h in rows]
+            after = int(rows[-1][0])
+
+    def log_size_at(self, generation: int) -> int | None:
+        """How long the audit log was right after ``generation`` was committed."""
+        with self._connect(write=False) as connection:
+            size = connection.execute(
+                select(EstateCommitRow.log_size).where(EstateCommitRow.generation == generation)
+            ).scalar_one_or_none()
+        return None if size is None else int(size)
+
+    def snapshot_at(self, generation: int) -> list[tuple[Kind, Ref, dict[str, Any]]]:
+        """Every object as it was right after ``generation`` was committed (from history)."""
+        history = EstateHistoryRow
+        latest = (
+            select(
+                history.kind,
+                history.owner,
+                history.name,
+                func.max(history.generation).label("g"),
+            )
+            .where(history.generation <= generation)
+            .group_by(history.kind, history.owner, history.name)
+            .subquery()
+        )
+        query = (
+            select(history.kind, history.owner, history.name, history.body)
+            .join(
+                latest,
+                and_(
+                    history.kind == latest.c.kind,
+                    history.owner == latest.c.owner,
+                    history.name == latest.c.name,
+                    history.generation == latest.c.g,
+                ),
+            )
+            .where(history.body.is_not(None))
+            .order_by(history.kind, history.owner, history.name)
+        )
+        with self._connect(write=False) as connection:
+            rows = connection.execute(query).all()
+        return [(Kind(k), Ref(o, n), dict(b)) for k, o, n, b in rows]
 
     def audit_entries(
-        self, *, start: int = 0, stop: int | None = None, tenant: str | None = None
+        self,
+        *,
+        start: int = 0,
+        stop: int | None = None,
+        tenant: str | None = None,
+        last: int | None = None,
     ) -> list[StoredAuditEntry]:
-        """Entries with ``start <= seq < stop``; only those concerning ``tenant`` if given."""
+        """Entries with ``start <= seq < stop``, only those concerning ``tenant`` if given, only
+        the ``last`` ones if given; in seq order."""
         query = select(AuditEntryRow.seq, AuditEntryRow.body, AuditEntryRow.leaf_hash).where(
             AuditEntryRow.seq >= start
         )
@@ -186,9 +295,14 @@ class Store:
             query = query.join(AuditTenantRow, AuditTenantRow.seq == AuditEntryRow.seq).where(
                 AuditTenantRow.tenant == tenant
             )
+        if last is not None:
+            query = query.order_by(AuditEntryRow.seq.desc()).limit(last)
+        else:
+            query = query.order_by(AuditEntryRow.seq)
         with self._connect(write=False) as connection:
-            rows = connection.execute(query.order_by(AuditEntryRow.seq)).all()
-        return [StoredAuditEntry(int(s), b.encode(), bytes(h)) for s, b, h in rows]
+            rows = connection.execute(query).all()
+        entries = [StoredAuditEntry(int(s), b.encode(), bytes(h)) for s, b, h in rows]
+        return entries[::-1] if last is not None else entries
 
 
 def _write(
@@ -219,6 +333,25 @@ def _write(
             .where(*where)
             .values(body=body, revision=ObjectRow.revision + 1, updated_at=now)
         )
+
+
+def _remember(
+    connection: Connection, kind: Kind, ref: Ref, after: Model | None, generation: int
+) -> None:
+    body = None if after is None else after.model_dump(mode="json")
+    connection.execute(
+        insert(EstateHistoryRow).values(
+            kind=str(kind), owner=ref.owner, name=ref.name, generation=generation, body=body
+        )
+    )
+
+
+def _is_storage_full(exc: OperationalError) -> bool:
+    original = getattr(exc, "orig", None)
+    # SQLITE_FULL is 13; PostgreSQL reports disk_full as SQLSTATE 53100.
+    return getattr(original, "sqlite_errorcode", None) == 13 or (
+        getattr(original, "sqlstate", None) == "53100"
+    )
 
 
 def _now() -> datetime:

@@ -80,7 +80,9 @@ def test_root_matches_the_published_vector(size: int) -> None:
 
 
 @pytest.mark.parametrize(("index", "size", "path"), INCLUSION)
-def test_inclusion_proof_matches_the_published_vector(index: int, size: int, path: list[str]) -> None:
+def test_inclusion_proof_matches_the_published_vector(
+    index: int, size: int, path: list[str]
+) -> None:
     """The audit path is the published one, and it verifies against the published root."""
     proof = prove_inclusion(_source(LEAVES[:size]), index, size)
     assert [p.hex() for p in proof.path] == path
@@ -88,7 +90,9 @@ def test_inclusion_proof_matches_the_published_vector(index: int, size: int, pat
 
 
 @pytest.mark.parametrize(("old", "new", "path"), CONSISTENCY)
-def test_consistency_proof_matches_the_published_vector(old: int, new: int, path: list[str]) -> None:
+def test_consistency_proof_matches_the_published_vector(
+    old: int, new: int, path: list[str]
+) -> None:
     """The consistency proof is the published one, and it verifies between the published roots."""
     proof = prove_consistency(_source(LEAVES[:new]), old, new)
     assert [p.hex() for p in proof.path] == path

@@ -1,0 +1,131 @@
+"""Audit records per scope: one entry per tenant concerned, one for provider infrastructure.
+
+A tenant verifies its own entries without seeing anyone else's, so no entry concerns two
+tenants: a change set that touches several is recorded as one entry per tenant, each
+naming only that tenant's objects, all in the same transaction. Where the actor belongs to
+another tenant, that tenant's entry says so without naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from tenantry.audit import AuditRecord, Outcome
+from tenantry.audit.snapshot import object_digest, object_key
+from tenantry.errors import AdmissionError, TenantryError
+from tenantry.governance import Actor
+from tenantry.model import PROVIDER, Change, Kind, Ref
+
+__all__ = ["ANOTHER_TENANT", "applied_records", "object_scope", "refused_records"]
+
+ANOTHER_TENANT = "(a user of another tenant)"
+"""How an entry names an actor from a tenant other than the one it concerns."""
+
+
+def object_scope(kind: Kind | str, ref: Ref) -> str | None:
+    """The tenant an object concerns, or None for provider infrastructure."""
+    if str(kind) == str(Kind.TENANT):
+        return ref.name
+    return None if ref.owner == PROVIDER else ref.owner
+
+
+def _scopes(actor: Actor, changes: Iterable[Change]) -> dict[str | None, list[Change]]:
+    grouped: dict[str | None, list[Change]] = {}
+    for change in changes:
+        grouped.setdefault(object_scope(change.kind, change.ref), []).append(change)
+    if actor.tenant is not None:
+        grouped.setdefault(actor.tenant, [])
+    return grouped or {None: []}
+
+
+def _who(actor: Actor, scope: str | None) -> tuple[str, str]:
+    if actor.tenant is not None and scope is not None and scope != actor.tenant:
+        return ANOTHER_TENANT, ""
+    return actor.name, actor.source
+
+
+def applied_records(
+    actor: Actor,
+    action: str,
+    changes: Sequence[Change],
+    placements: dict[Ref, str],
+    generation: int,
+) -> list[AuditRecord]:
+    """The entries of one committed change set, one per scope, each with object digests."""
+    now = datetime.now(UTC)
+    records = []
+    for scope, mine in sorted(_scopes(actor, changes).items(), key=lambda kv: kv[0] or ""):
+        name, source = _who(actor, scope)
+        counts: dict[str, int] = {}
+        for change in mine:
+            counts[str(change.op)] = counts.get(str(change.op), 0) + 1
+        details: dict[str, Any] = {
+            "generation": generation,
+            "counts": counts,
+            "objects": {
+                object_key(str(c.kind), str(c.ref)): (
+                    None if c.after is None else object_digest(c.after.model_dump(mode="json"))
+                )
+                for c in mine
+            },
+        }
+        placed = {str(c.ref): placements[c.ref] for c in mine if c.ref in placements}
+        if placed:
+            details["placements"] = placed
+        records.append(
+            AuditRecord(
+                actor=name,
+                source=source,
+                action=action,
+                outcome=Outcome.APPLIED,
+                targets=tuple(str(c) for c in mine),
+                tenants=() if scope is None else (scope,),
+                details=details,
+                time=now,
+            )
+        )
+    return records
+
+
+def refused_records(
+    actor: Actor, action: str, changes: Sequence[Change], error: TenantryError
+) -> list[AuditRecord]:
+    """The entries of one refused change set: who tried what, and why, per scope."""
+    now = datetime.now(UTC)
+    records = []
+    for scope, mine in sorted(_scopes(actor, changes).items(), key=lambda kv: kv[0] or ""):
+        name, source = _who(actor, scope)
+        own = scope is None or scope == actor.tenant
+        # The actor's own scope gets everything it asked for (it named those objects itself).
+        targets = changes if own and actor.tenant is not None else mine
+        records.append(
+            AuditRecord(
+                actor=name,
+                source=source,
+                action=action,
+                outcome=Outcome.REFUSED,
+                targets=tuple(str(c) for c in targets),
+                tenants=() if scope is None else (scope,),
+                reason=f"{error.code}: {error}" if own else _reason_within(error, scope),
+                time=now,
+            )
+        )
+    return records
+
+
+def _reason_within(error: TenantryError, scope: str | None) -> str:
+    # Another tenant's entry must not leak what the refusal said about other objects: only
+    # the rules broken on this tenant's own objects, by name and place, never their messages.
+    if not isinstance(error, AdmissionError):
+        return error.code
+    mine = [v for v in error.violations if _violation_scope(v.kind, v.ref) == scope]
+    listed = "; ".join(f"{v.rule} at {v.path}" if v.path else v.rule for v in mine)
+    return f"{error.code}: {listed}" if listed else error.code
+
+
+def _violation_scope(kind: str, ref: str) -> str | None:
+    if not kind:
+        return None
+    return object_scope(kind, Ref.parse(ref))
