@@ -43,15 +43,22 @@ class Frontier:
         stack = self.hashes
         size = self.size
         kept: list[tuple[int, int, bytes]] = []
-        prefix = b"\x01"
         for leaf in leaf_hashes:
-            node = leaf
             size += 1
-            merges = (size & -size).bit_length() - 1
-            for level in range(1, merges + 1):
-                node = sha256(prefix + stack.pop() + node).digest()
+            if size & 1:
+                # An odd size completes no subtree: half of all appends stop here.
+                stack.append(leaf)
+                continue
+            node = sha256(b"\x01" + stack.pop() + leaf).digest()
+            level, rest = 1, size >> 1
+            while True:
                 if keep_every and level % keep_every == 0:
                     kept.append((level, (size >> level) - 1, node))
+                if rest & 1:
+                    break
+                node = sha256(b"\x01" + stack.pop() + node).digest()
+                level += 1
+                rest >>= 1
             stack.append(node)
         self.size = size
         return kept

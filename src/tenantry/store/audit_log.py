@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
@@ -22,7 +22,7 @@ from tenantry.store.tables import AuditEntryRow
 __all__ = [
     "TILE_HEIGHT",
     "HeadSigner",
-    "PreparedEntry",
+    "PreparedBatch",
     "append_entries",
     "prepare",
     "read_heads",
@@ -37,28 +37,40 @@ HeadSigner = Callable[[int, bytes], SignedTreeHead]
 
 
 @dataclass(frozen=True)
-class PreparedEntry:
-    """An entry encoded ahead of the transaction: canonical body, leaf hash, tenants."""
+class PreparedBatch:
+    """Entries encoded ahead of the transaction, column by column: canonical bodies, leaf
+    hashes, times (as objects and as SQLite text), and (offset, tenant) pairs."""
 
-    body: str
-    leaf_hash: bytes
-    time: datetime
-    tenants: tuple[str, ...]
+    bodies: list[str]
+    hashes: list[bytes]
+    times: list[datetime]
+    time_texts: list[str]
+    tenants: list[tuple[int, str]]
+
+    def __len__(self) -> int:
+        return len(self.bodies)
 
 
-def prepare(records: Sequence[AuditRecord]) -> list[PreparedEntry]:
+def prepare(records: Sequence[AuditRecord]) -> PreparedBatch:
     """Encode and hash records (outside any transaction, so that locks are held briefly)."""
-    prepared = []
-    for record in records:
-        body = record.canonical()
-        prepared.append(
-            PreparedEntry(body.decode(), leaf_hash(body), record.time, tuple(set(record.tenants)))
-        )
-    return prepared
+    batch = PreparedBatch([], [], [], [], [])
+    for offset, record in enumerate(records):
+        body, iso = record.encode()
+        batch.bodies.append(body)
+        batch.hashes.append(leaf_hash(body.encode()))
+        batch.times.append(record.time)
+        # SQLAlchemy keeps SQLite datetimes as naive UTC text: 2024-05-01 12:00:00.000000.
+        batch.time_texts.append(f"{iso[:10]} {iso[11:26]}")
+        tenants = record.tenants
+        if len(tenants) == 1:
+            batch.tenants.append((offset, tenants[0]))
+        elif tenants:
+            batch.tenants.extend((offset, t) for t in sorted(set(tenants)))
+    return batch
 
 
 def append_entries(
-    connection: Connection, entries: Sequence[PreparedEntry], sign: HeadSigner | None
+    connection: Connection, entries: PreparedBatch, sign: HeadSigner | None
 ) -> tuple[int, SignedTreeHead | None]:
     """Append entries and their signed head; returns the new size and the head (None without
     a signer or without entries)."""
@@ -78,7 +90,7 @@ def append_entries(
             "added or removed outside tenantry; run `tenantry audit verify`",
         )
     frontier = Frontier.from_bytes(int(size), bytes(stored_frontier))
-    tiles = frontier.append((e.leaf_hash for e in entries), keep_every=TILE_HEIGHT)
+    tiles = frontier.append(entries.hashes, keep_every=TILE_HEIGHT)
     _insert_entries(connection, int(size), entries)
     if tiles:
         _insert_many(connection, "audit_nodes", ("level", "idx", "hash"), tiles)
@@ -106,26 +118,26 @@ def append_entries(
     return frontier.size, head
 
 
-def _insert_entries(connection: Connection, start: int, entries: Sequence[PreparedEntry]) -> None:
-    sqlite = connection.dialect.name == "sqlite"
-    rows: list[tuple[object, ...]] = []
-    tenants: list[tuple[int, str]] = []
-    for offset, entry in enumerate(entries):
-        seq = start + offset
-        # SQLAlchemy stores SQLite datetimes as naive UTC text; PostgreSQL takes the object.
-        when = entry.time.astimezone(UTC)
-        rows.append(
-            (seq, when.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else when, entry.body,
-             entry.leaf_hash)
-        )  # fmt: skip
-        tenants.extend((seq, tenant) for tenant in entry.tenants)
-    _insert_many(connection, "audit_entries", ("seq", "time", "body", "leaf_hash"), rows)
-    if tenants:
-        _insert_many(connection, "audit_tenants", ("seq", "tenant"), tenants)
+def _insert_entries(connection: Connection, start: int, entries: PreparedBatch) -> None:
+    times = entries.time_texts if connection.dialect.name == "sqlite" else entries.times
+    seqs = range(start, start + len(entries))
+    _insert_many(
+        connection,
+        "audit_entries",
+        ("seq", "time", "body", "leaf_hash"),
+        list(zip(seqs, times, entries.bodies, entries.hashes, strict=True)),
+    )
+    if entries.tenants:
+        _insert_many(
+            connection,
+            "audit_tenants",
+            ("seq", "tenant"),
+            [(start + offset, tenant) for offset, tenant in entries.tenants],
+        )
 
 
 def _insert_many(
-    connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+    connection: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
 ) -> None:
     # Straight to the driver's executemany: group commits write 10^4-10^5 rows at a time and
     # the ORM-level parameter processing would cost more than the inserts themselves.
