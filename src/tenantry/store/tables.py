@@ -77,7 +77,7 @@ class AuditTenantRow(Base):
     """
 
     __tablename__ = "audit_tenants"
-    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's declarative hook
+    __table_args__ = {"sqlite_with_rowid": False}
 
     tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
