@@ -13,8 +13,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from hashlib import sha256
 
-from tenantry.audit.merkle import TreeLevels, leaf_hash
+from tenantry.audit.merkle import TreeLevels
 from tenantry.audit.treehead import SignedTreeHead, log_id_of
 from tenantry.audit.verdict import Finding, Problem, Verdict
 
@@ -44,14 +45,18 @@ class LogVerifier:
         stored_hashes: Sequence[bytes] | None = None,
     ) -> None:
         """The next entries: their positions as stored, bodies, and stored leaf hashes if any."""
-        hashes = [leaf_hash(body) for body in bodies]
-        for i, seq in enumerate(seqs):
-            expected = self._count + i
-            if seq != expected:
-                self._misplaced(seq, expected)
-        if stored_hashes is not None:
+        digest = sha256
+        hashes = [digest(b"\x00" + body).digest() for body in bodies]
+        joined = b"".join(hashes)
+        start = self._count
+        # Whole-chunk comparisons first: the per-entry scans run only where something differs.
+        if list(seqs) != list(range(start, start + len(hashes))):
+            for i, seq in enumerate(seqs):
+                if seq != start + i:
+                    self._misplaced(seq, start + i)
+        if stored_hashes is not None and b"".join(stored_hashes) != joined:
             for i, (computed, stored) in enumerate(zip(hashes, stored_hashes, strict=True)):
-                if not hmac.compare_digest(computed, bytes(stored)):
+                if computed != bytes(stored):
                     self._altered += 1
                     if self._altered <= MAX_LISTED:
                         self._findings.append(
@@ -62,7 +67,7 @@ class LogVerifier:
                                 seqs[i],
                             )
                         )
-        self._leaves += b"".join(hashes)
+        self._leaves += joined
         self._count += len(hashes)
 
     def _misplaced(self, seq: int, expected: int) -> None:

@@ -120,8 +120,8 @@ class AuditTrail:
         if scope is not None:
             yield from self._store.audit_entries(tenant=scope)
             return
-        for chunk in self._store.audit_chunks():
-            yield from (StoredAuditEntry(seq, body, digest) for seq, body, digest in chunk)
+        for seqs, bodies, hashes in self._store.audit_chunks():
+            yield from map(StoredAuditEntry, seqs, bodies, hashes)
 
     def prove(
         self, actor: Actor, seq: int, *, tenant: str | None = None
@@ -231,8 +231,8 @@ class AuditTrail:
         """Recompute the whole log from its entries and check every signed head and every
         checkpoint held elsewhere (``trusted``) against it."""
         verifier = LogVerifier(self.public_key() if public_key is None else public_key)
-        for chunk in self._store.audit_chunks():
-            verifier.add([c[0] for c in chunk], [c[1] for c in chunk], [c[2] for c in chunk])
+        for seqs, bodies, hashes in self._store.audit_chunks():
+            verifier.add(seqs, bodies, hashes)
         return verifier.finish(self._store.audit_heads(), trusted)
 
     def publish(self, actor: Actor, directory: Path) -> tuple[SignedTreeHead, Path]:

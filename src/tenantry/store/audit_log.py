@@ -8,11 +8,11 @@ signed head.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from tenantry.audit import AuditRecord, Frontier, SignedTreeHead, TreeHead, leaf_hash
 from tenantry.errors import AuditIntegrityError
@@ -167,29 +167,26 @@ def read_heads(
     ]
 
 
+_LEAVES = select(AuditEntryRow.seq, AuditEntryRow.leaf_hash).where(
+    AuditEntryRow.seq.in_(bindparam("wanted", expanding=True))
+)
+_TILES = select(AuditNodeRow.idx, AuditNodeRow.hash).where(
+    AuditNodeRow.level == bindparam("level"),
+    AuditNodeRow.idx.in_(bindparam("wanted", expanding=True)),
+)
+
+
 def stored_nodes(
     connection: Connection, wanted: Mapping[int, Collection[int]]
 ) -> dict[tuple[int, int], bytes]:
-    """Leaf hashes (level 0) and tile nodes, each level read with one query over its ranges."""
+    """Leaf hashes (level 0) and tile nodes: one query per level, each a cached statement."""
     found: dict[tuple[int, int], bytes] = {}
-    leaves = wanted.get(0, ())
-    if leaves:
-        ranges = [AuditEntryRow.seq.between(a, b) for a, b in _spans(leaves)]
-        for seq, digest in connection.execute(
-            select(AuditEntryRow.seq, AuditEntryRow.leaf_hash).where(or_(*ranges))
-        ):
-            found[(0, int(seq))] = bytes(digest)
-    tiles = [
-        and_(AuditNodeRow.level == level, AuditNodeRow.idx.between(a, b))
-        for level, indexes in wanted.items()
-        if level
-        for a, b in _spans(indexes)
-    ]
-    if tiles:
-        for level, idx, digest in connection.execute(
-            select(AuditNodeRow.level, AuditNodeRow.idx, AuditNodeRow.hash).where(or_(*tiles))
-        ):
-            found[(int(level), int(idx))] = bytes(digest)
+    for level, indexes in wanted.items():
+        if not indexes:
+            continue
+        statement = _LEAVES if level == 0 else _TILES
+        rows = connection.execute(statement, {"level": level, "wanted": list(indexes)})
+        found.update(((level, int(index)), bytes(digest)) for index, digest in rows)
     missing = sum(len(v) for v in wanted.values()) - len(found)
     if missing:
         raise AuditIntegrityError(
@@ -197,14 +194,3 @@ def stored_nodes(
             "run `tenantry audit verify`"
         )
     return found
-
-
-def _spans(indexes: Collection[int]) -> Iterator[tuple[int, int]]:
-    ordered = sorted(indexes)
-    start = prev = ordered[0]
-    for index in ordered[1:]:
-        if index != prev + 1:
-            yield start, prev
-            start = index
-        prev = index
-    yield start, prev

@@ -64,6 +64,7 @@ class Store:
     def __init__(self, engine: Engine, url: str) -> None:
         self._engine = engine
         self.url = redact_url(url)
+        self._is_postgres = engine.dialect.name == "postgresql"
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Store:
@@ -219,22 +220,35 @@ class Store:
             heads = read_heads(connection, size=size)
         return heads[0] if heads else None
 
-    def audit_chunks(self, chunk: int = 50_000) -> Iterator[list[tuple[int, bytes, bytes]]]:
-        """Every entry as (seq, body, stored leaf hash), in seq order, ``chunk`` rows at a time.
+    def audit_chunks(
+        self, chunk: int = 50_000
+    ) -> Iterator[tuple[list[int], list[bytes], list[bytes]]]:
+        """Every entry in seq order, ``chunk`` at a time, as columns: positions, bodies and
+        stored leaf hashes. Rows outside 0..size (inserted by someone) show up too.
 
-        Pages by key, not by position, so rows outside 0..size (inserted by someone) show up.
+        Reads through the driver's cursor (a server-side one on PostgreSQL) in one snapshot:
+        verifying 10^6 entries must not spend its time building ORM rows.
         """
-        after: int | None = None
-        while True:
-            query = select(AuditEntryRow.seq, AuditEntryRow.body, AuditEntryRow.leaf_hash)
-            if after is not None:
-                query = query.where(AuditEntryRow.seq > after)
-            with self._connect(write=False) as connection:
-                rows = connection.execute(query.order_by(AuditEntryRow.seq).limit(chunk)).all()
-            if not rows:
-                return
-            yield [(int(s), b.encode(), bytes(h)) for s, b, h in rows]
-            after = int(rows[-1][0])
+        # Bodies come back as bytes: the verifier hashes them, and decoding to text only to
+        # encode again costs a tenth of the scan.
+        body = "convert_to(body, 'UTF8')" if self._is_postgres else "CAST(body AS BLOB)"
+        query = f"SELECT seq, {body}, leaf_hash FROM audit_entries ORDER BY seq"  # noqa: S608
+        try:
+            with self._engine.connect() as connection:
+                driver = connection.connection.driver_connection
+                if driver is None:  # pragma: no cover - a pooled connection always has one
+                    raise StoreUnavailableError(f"store {self.url} has no driver connection")
+                named = {"name": "tenantry_audit_scan"} if self._is_postgres else {}
+                cursor = driver.cursor(**named)
+                try:
+                    cursor.execute(query)
+                    while rows := cursor.fetchmany(chunk):
+                        seqs, bodies, hashes = zip(*rows, strict=True)
+                        yield list(seqs), [bytes(b) for b in bodies], list(hashes)
+                finally:
+                    cursor.close()
+        except SQLAlchemyError as exc:
+            raise StoreUnavailableError(f"store {self.url} failed: {_why(exc)}") from exc
 
     def log_size_at(self, generation: int) -> int | None:
         """How long the audit log was right after ``generation`` was committed."""
