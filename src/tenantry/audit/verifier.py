@@ -173,7 +173,7 @@ class _HeadCheck:
         first_bad = next((h for h in within if not matched[id(h)] and self.valid(h)), None)
         good = [h for h in within if matched[id(h)]]
         if first_bad is not None:
-            self._diverge(first_bad, good)
+            self._diverge(first_bad, good, stored, trusted)
         newest = next((h for h in reversed(good) if self.valid(h)), None)
         longer = next((h for h in beyond if self.valid(h)), None)
         if longer is not None:
@@ -203,9 +203,22 @@ class _HeadCheck:
             )
         return newest.size
 
-    def _diverge(self, bad: SignedTreeHead, good: list[SignedTreeHead]) -> None:
-        before = next((h for h in reversed(good) if h.size < bad.size and self.valid(h)), None)
+    def _diverge(
+        self,
+        bad: SignedTreeHead,
+        good: list[SignedTreeHead],
+        stored: list[SignedTreeHead],
+        trusted: list[SignedTreeHead],
+    ) -> None:
         later = next((h for h in reversed(good) if h.size >= bad.size and self.valid(h)), None)
+        bounds = good
+        if later is not None:
+            # A fork: the key signed two histories, and the stored heads may all belong to the
+            # other one. Only heads held elsewhere, on the same branch as ``bad``, bound where
+            # the two part.
+            stored_roots = {(h.size, h.root) for h in stored}
+            bounds = [h for h in good if h in trusted and (h.size, h.root) not in stored_roots]
+        before = next((h for h in reversed(bounds) if h.size < bad.size and self.valid(h)), None)
         lo = before.size if before is not None else 0
         span = f"entry {lo}" if bad.size - lo == 1 else f"entries {lo}..{bad.size - 1}"
         # An entry already named exactly inside the range is the first bad one we can prove.
