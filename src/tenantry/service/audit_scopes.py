@@ -3,11 +3,14 @@
 A tenant verifies its own entries without seeing anyone else's, so no entry concerns two
 tenants: a change set that touches several is recorded as one entry per tenant, each
 naming only that tenant's objects, all in the same transaction. Where the actor belongs to
-another tenant, that tenant's entry says so without naming it.
+another tenant, that tenant's entry says so without naming it; where a tenant's user reached
+outside its tenant, its entry says that without naming what was reached. The entries of one
+operation share an ``operation`` id, so the provider can put them back together.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +21,13 @@ from tenantry.errors import AdmissionError, TenantryError
 from tenantry.governance import Actor
 from tenantry.model import PROVIDER, Change, Kind, Ref
 
-__all__ = ["ANOTHER_TENANT", "applied_records", "object_scope", "refused_records"]
+__all__ = ["ANOTHER_TENANT", "OUTSIDE", "applied_records", "object_scope", "refused_records"]
 
 ANOTHER_TENANT = "(a user of another tenant)"
 """How an entry names an actor from a tenant other than the one it concerns."""
+
+OUTSIDE = "(outside the tenant)"
+"""How a tenant's entry names an object its user reached for outside the tenant."""
 
 
 def object_scope(kind: Kind | str, ref: Ref) -> str | None:
@@ -55,6 +61,7 @@ def applied_records(
 ) -> list[AuditRecord]:
     """The entries of one committed change set, one per scope, each with object digests."""
     now = datetime.now(UTC)
+    operation = uuid.uuid4().hex
     records = []
     for scope, mine in sorted(_scopes(actor, changes).items(), key=lambda kv: kv[0] or ""):
         name, source = _who(actor, scope)
@@ -62,6 +69,7 @@ def applied_records(
         for change in mine:
             counts[str(change.op)] = counts.get(str(change.op), 0) + 1
         details: dict[str, Any] = {
+            "operation": operation,
             "generation": generation,
             "counts": counts,
             "objects": {
@@ -94,21 +102,27 @@ def refused_records(
 ) -> list[AuditRecord]:
     """The entries of one refused change set: who tried what, and why, per scope."""
     now = datetime.now(UTC)
+    operation = uuid.uuid4().hex
     records = []
     for scope, mine in sorted(_scopes(actor, changes).items(), key=lambda kv: kv[0] or ""):
         name, source = _who(actor, scope)
-        own = scope is None or scope == actor.tenant
-        # The actor's own scope gets everything it asked for (it named those objects itself).
-        targets = changes if own and actor.tenant is not None else mine
+        targets = [str(c) for c in mine]
+        if scope is not None and scope == actor.tenant:
+            # The actor's own tenant learns that its user reached outside, not what for.
+            targets += [f"{c.op} {c.kind} {OUTSIDE}" for c in changes if c not in mine]
+        # The error's own words may name the actor's tenant and every object asked for: they
+        # go only where all of that belongs.
+        whole = scope is None or (len(mine) == len(changes) and actor.tenant in (None, scope))
         records.append(
             AuditRecord(
                 actor=name,
                 source=source,
                 action=action,
                 outcome=Outcome.REFUSED,
-                targets=tuple(str(c) for c in targets),
+                targets=tuple(targets),
                 tenants=() if scope is None else (scope,),
-                reason=f"{error.code}: {error}" if own else _reason_within(error, scope),
+                reason=f"{error.code}: {error}" if whole else _reason_within(error, scope),
+                details={"operation": operation},
                 time=now,
             )
         )

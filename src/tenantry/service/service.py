@@ -157,7 +157,7 @@ class Service:
         try:
             head = self.store.append_audit(self._with_gap(records), sign=self.audit.sign_head)
         except AuditUnavailableError as exc:
-            self._note_gap(exc, len(records))
+            self._note_gap(exc)
             raise
         self._gap = None
         return head
@@ -168,12 +168,12 @@ class Service:
             return list(records)
         return [self._gap.record(), *records]
 
-    def _note_gap(self, exc: AuditUnavailableError, refused: int) -> None:
+    def _note_gap(self, exc: AuditUnavailableError) -> None:
         now = datetime.now(UTC)
         if self._gap is None:
             self._gap = _AuditGap(since=now, until=now, refused=0, reason=exc.message)
         self._gap.until = now
-        self._gap.refused += refused
+        self._gap.refused += 1
 
     # ------------------------------------------------------------------ reads
 
@@ -293,7 +293,7 @@ class Service:
                 sign=self.audit.sign_head,
             )
         except AuditUnavailableError as exc:
-            self._note_gap(exc, 1)
+            self._note_gap(exc)
             raise
         self._gap = None
         errors = []

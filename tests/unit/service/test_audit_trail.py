@@ -18,7 +18,7 @@ from tenantry.errors import (
 from tenantry.governance import Actor
 from tenantry.model import Kind, Ref
 from tenantry.service import Service
-from tenantry.service.audit_scopes import ANOTHER_TENANT
+from tenantry.service.audit_scopes import ANOTHER_TENANT, OUTSIDE
 from tests.helpers.audit import (
     TENANTS,
     demo_estate,
@@ -121,20 +121,38 @@ def test_provider_roles_without_audit_privilege_are_refused(service: Service) ->
 def test_a_cross_tenant_attempt_is_recorded_for_both_without_naming_the_other(
     service: Service,
 ) -> None:
-    """finance's admin tries to change hr's tenant: refused, in both views, hr learns nothing
-    about finance and finance's entry keeps the full reason."""
+    """finance's admin tries to change hr's tenant: refused, in both views, neither naming the
+    other; the provider joins the two halves by their operation id."""
     with pytest.raises(PermissionDeniedError):
         describe_tenant(service, tenant_actor("finance"), "hr", "pwned")
-    mine = service.audit.entries(tenant_actor("finance"))[-1].record()
-    theirs = service.audit.entries(tenant_actor("hr"))[-1].record()
-    assert mine.outcome is theirs.outcome is Outcome.REFUSED
-    assert mine.actor == "alice"
-    assert mine.reason.startswith("auth.denied: finance:alice may not update tenant hr")
-    assert theirs.actor == ANOTHER_TENANT
-    assert theirs.source == ""
-    assert theirs.reason == "auth.denied"
-    assert theirs.targets == ("update tenant hr",)
-    assert not _mentions(service.audit.entries(tenant_actor("hr"))[-1].body.decode(), "finance")
+    mine = service.audit.entries(tenant_actor("finance"))[-1]
+    theirs = service.audit.entries(tenant_actor("hr"))[-1]
+    first, second = mine.record(), theirs.record()
+    assert first.outcome is second.outcome is Outcome.REFUSED
+    assert (first.actor, first.targets, first.reason) == (
+        "alice",
+        (f"update tenant {OUTSIDE}",),
+        "auth.denied",
+    )
+    assert (second.actor, second.source, second.reason) == (ANOTHER_TENANT, "", "auth.denied")
+    assert second.targets == ("update tenant hr",)
+    assert not _mentions(mine.body.decode(), "hr")
+    assert not _mentions(theirs.body.decode(), "finance")
+    assert first.details["operation"] == second.details["operation"]
+
+
+def test_a_refusal_inside_the_tenant_keeps_the_whole_reason(service: Service) -> None:
+    """The legitimate case: a refusal about the tenant's own objects says exactly why."""
+    from tenantry.model import PROVIDER, Tenant
+
+    current, revision = service.get(operator(), Kind.TENANT, Ref(PROVIDER, "hr"))
+    assert isinstance(current, Tenant)
+    grabbed = current.model_copy(update={"placement_tag": "finance"})
+    with pytest.raises(PermissionDeniedError):
+        service.put(tenant_actor("hr"), Kind.TENANT, Ref(PROVIDER, "hr"), grabbed,
+                    expected_revision=revision)  # fmt: skip
+    record = service.audit.entries(tenant_actor("hr"))[-1].record()
+    assert record.reason.startswith("auth.denied: hr:alice may not update tenant hr")
 
 
 def test_record_writes_a_durable_event_with_its_signed_head(service: Service) -> None:
