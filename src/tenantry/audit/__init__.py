@@ -4,6 +4,9 @@ Pure: hashing (RFC 9162), proofs, signed tree heads, verification, tenant views 
 The store keeps the log; the service signs it; anyone with the public key verifies it.
 """
 
+from tenantry.audit.bundle import Bundle, BundleEntry, CheckpointProof, SnapshotObject
+from tenantry.audit.bundle_check import verify_bundle
+from tenantry.audit.export import ExportFormat, cadf_event, export_lines
 from tenantry.audit.frontier import Frontier
 from tenantry.audit.merkle import (
     EMPTY_ROOT,
@@ -22,7 +25,8 @@ from tenantry.audit.proofs import (
     prove_inclusion,
     range_hashes,
 )
-from tenantry.audit.record import AuditRecord, Outcome
+from tenantry.audit.record import ENTRY_SCHEMA, AuditRecord, Outcome
+from tenantry.audit.snapshot import object_digest, object_key
 from tenantry.audit.treehead import (
     Ed25519Signer,
     SignedTreeHead,
@@ -37,9 +41,14 @@ from tenantry.audit.verifier import LogVerifier, verify_log
 
 __all__ = [
     "EMPTY_ROOT",
+    "ENTRY_SCHEMA",
     "AuditRecord",
+    "Bundle",
+    "BundleEntry",
+    "CheckpointProof",
     "ConsistencyProof",
     "Ed25519Signer",
+    "ExportFormat",
     "Finding",
     "Frontier",
     "InclusionProof",
@@ -50,17 +59,23 @@ __all__ = [
     "Problem",
     "SignedTreeHead",
     "Signer",
+    "SnapshotObject",
     "TreeHead",
     "TreeLevels",
     "Verdict",
+    "cadf_event",
+    "export_lines",
     "leaf_hash",
     "load_public_key",
     "log_id_of",
     "node_hash",
+    "object_digest",
+    "object_key",
     "prove_consistency",
     "prove_inclusion",
     "public_key_pem",
     "range_hashes",
+    "verify_bundle",
     "verify_consistency",
     "verify_inclusion",
     "verify_log",

@@ -14,7 +14,7 @@ from tenantry.audit._parse import obj, seq, text
 from tenantry.audit.merkle import leaf_hash
 from tenantry.errors import InputError
 
-__all__ = ["AuditRecord", "Outcome", "leaf_hash"]
+__all__ = ["ENTRY_SCHEMA", "AuditRecord", "Outcome", "leaf_hash"]
 
 # One encoder for every record: building a JSONEncoder per call costs as much as encoding.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -27,6 +27,31 @@ class Outcome(StrEnum):
     REFUSED = "refused"
     FAILED = "failed"
     SUCCEEDED = "succeeded"
+
+
+_UTC_MICROSECONDS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$"
+ENTRY_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "tenantry audit entry",
+    "description": "One entry of the Merkle log, as its canonical JSON (the leaf input).",
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "time", "actor", "source", "action", "outcome", "reason", "targets", "tenants", "details",
+    ],
+    "properties": {
+        "time": {"type": "string", "pattern": _UTC_MICROSECONDS},
+        "actor": {"type": "string", "minLength": 1, "description": "who (the subject)"},
+        "source": {"type": "string", "description": "origin address, or local"},
+        "action": {"type": "string", "minLength": 1, "description": "the type of event"},
+        "outcome": {"enum": [str(o) for o in Outcome]},
+        "reason": {"type": "string", "description": "why it was refused or failed"},
+        "targets": {"type": "array", "items": {"type": "string"}, "description": "objects"},
+        "tenants": {"type": "array", "items": {"type": "string"}, "maxItems": 1},
+        "details": {"type": "object"},
+    },
+}  # fmt: skip
+"""JSON Schema of an entry's canonical JSON (for SIEMs and the completeness tests)."""
 
 
 @dataclass(frozen=True)
