@@ -82,7 +82,7 @@ class AuditTrail:
 
     def head(self, actor: Actor) -> SignedTreeHead:
         """The newest signed head, checked against this service's key."""
-        self.scope(actor, None if actor.tenant is None else actor.tenant)
+        self.scope(actor, None)
         size = self._store.audit_size()
         head = self._store.latest_audit_head()
         if head is None and size == 0:
@@ -219,8 +219,12 @@ class AuditTrail:
     def _inclusion_proofs(self, seqs: Sequence[int], size: int) -> list[InclusionProof]:
         if len(seqs) <= BULK_PROOFS:
             return [prove_inclusion(self._store, seq, size) for seq in seqs]
-        leaves = self._store.stored_nodes({0: range(size)})
-        source = MemoryNodes(TreeLevels(b"".join(leaves[(0, i)] for i in range(size))))
+        leaves = b"".join(h for _, _, chunk in self._store.audit_chunks() for h in chunk)
+        if len(leaves) < size * 32:
+            raise AuditIntegrityError(
+                f"the log holds fewer than {size} leaf hashes: run `tenantry audit verify`"
+            )
+        source = MemoryNodes(TreeLevels(leaves[: size * 32]))
         return [prove_inclusion(source, seq, size) for seq in seqs]
 
     # ------------------------------------------------------------------ verification

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantry.audit import Ed25519Signer, Outcome, Problem, verify_inclusion
+from tenantry.audit import AuditRecord, Ed25519Signer, Outcome, Problem, verify_inclusion
 from tenantry.audit.bundle_check import verify_bundle
 from tenantry.audit.merkle import leaf_hash
 from tenantry.errors import (
@@ -179,8 +179,6 @@ def test_every_commit_is_covered_by_a_head_signed_in_the_same_transaction(
 
 def test_the_appender_writes_each_batch_with_one_head(service: Service) -> None:
     """Group commit: records are written per batch (not before), each batch signed once."""
-    from tenantry.audit import AuditRecord
-
     before = service.store.audit_size()
     heads_before = len(service.store.audit_heads())
     with service.audit.appender(batch_size=4) as appender:
@@ -226,6 +224,21 @@ def test_a_tenant_bundle_holds_only_its_objects_and_entries(service: Service) ->
     assert verify_bundle(bundle, public_key=SIGNER.public_key()).ok
     assert {o.kind for o in bundle.snapshot or ()} >= {"tenant", "guest", "network"}
     assert json.loads(text)["scope"] == "sales"
+
+
+def test_a_tenant_bundle_with_many_entries_proves_them_all(service: Service) -> None:
+    """Past the bulk threshold, proofs come from one in-memory tree; they still verify."""
+    from tenantry.service.auditing import BULK_PROOFS
+
+    with service.audit.appender(batch_size=50) as appender:
+        for i in range(2 * BULK_PROOFS + 20):
+            tenant = ("hr" if i % 2 else "web",)
+            record = AuditRecord(actor="svc", action="login", outcome=Outcome.SUCCEEDED,
+                                 targets=(f"user {i}",), tenants=tenant)  # fmt: skip
+            appender.add(record)
+    bundle = service.audit.bundle(tenant_actor("hr"))
+    assert len(bundle.entries) > BULK_PROOFS
+    assert verify_bundle(bundle, public_key=SIGNER.public_key()).ok
 
 
 def test_a_store_pinned_to_one_key_refuses_another(tmp_path: Path) -> None:
