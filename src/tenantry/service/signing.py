@@ -36,6 +36,16 @@ def load_signing_key(path: Path, *, create: bool = True) -> Ed25519Signer:
 
 
 def _create(path: Path) -> Ed25519Signer:
+    try:
+        return _write_new(path)
+    except OSError as exc:
+        raise KeyMaterialError(
+            f"cannot create the audit signing key {path}: {exc.strerror}",
+            hint="Set TENANTRY_AUDIT_KEY (or TENANTRY_HOME) to a writable, private place.",
+        ) from exc
+
+
+def _write_new(path: Path) -> Ed25519Signer:
     signer = Ed25519Signer.generate()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

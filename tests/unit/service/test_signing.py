@@ -50,3 +50,11 @@ def test_a_missing_key_is_not_created_when_creation_is_off(tmp_path: Path) -> No
     """Verification-only callers never mint a key by accident."""
     with pytest.raises(KeyMaterialError, match="no audit signing key"):
         load_signing_key(tmp_path / "absent.pem", create=False)
+
+
+def test_an_unwritable_key_place_is_a_clear_error(tmp_path: Path) -> None:
+    """Where the key cannot be created, the error says where and what to set."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(KeyMaterialError, match=r"audit signing key .*file/audit.pem"):
+        load_signing_key(blocker / "audit.pem")
