@@ -2,7 +2,8 @@
 
 from tenantry.governance import Actor
 from tenantry.service.admission import AdmissionCheck, admit
-from tenantry.service.auditing import AuditAppender, AuditTrail
+from tenantry.service.audit_appender import AuditAppender
+from tenantry.service.auditing import AuditTrail
 from tenantry.service.service import ApplyResult, CommitHook, Plan, Service
 
 __all__ = [

@@ -7,11 +7,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
 from tenantry.audit import (
     EMPTY_ROOT,
-    AuditRecord,
     ConsistencyProof,
     InclusionProof,
     LogVerifier,
@@ -24,17 +22,16 @@ from tenantry.audit import (
     log_id_of,
     prove_consistency,
     prove_inclusion,
-    verify_consistency,
 )
 from tenantry.audit.bundle import Bundle, BundleEntry, CheckpointProof, SnapshotObject
-from tenantry.audit.verdict import Finding, Problem
 from tenantry.errors import AuditIntegrityError, NotFoundError, PermissionDeniedError
 from tenantry.governance import Actor
+from tenantry.service.audit_appender import AuditAppender
 from tenantry.service.audit_scopes import object_scope
-from tenantry.service.witness import read_checkpoints, write_checkpoint
+from tenantry.service.witness import read_checkpoints, witness_findings, write_checkpoint
 from tenantry.store import Store, StoredAuditEntry
 
-__all__ = ["AUDIT_READERS", "AuditAppender", "AuditTrail"]
+__all__ = ["AUDIT_READERS", "AuditTrail"]
 
 AUDIT_READERS = frozenset({"administrator", "auditor"})
 """Provider roles that read the whole log; a tenant reads only its own entries."""
@@ -250,96 +247,6 @@ class AuditTrail:
     def check_witness(self, actor: Actor, directory: Path) -> Verdict:
         """Whether the log extends every checkpoint a witness directory holds (fork, rollback)."""
         head = self.head(actor)
-        key = self.public_key()
-        findings: list[Finding] = []
-        seen: dict[int, SignedTreeHead] = {}
-        for checkpoint in read_checkpoints(directory, log_id=head.log_id):
-            findings.extend(self._against(checkpoint, head, key, seen))
+        checkpoints = read_checkpoints(directory, log_id=head.log_id)
+        findings = witness_findings(self._store, head, self.public_key(), checkpoints)
         return Verdict(head.size, head.log_id, tuple(findings), head.size)
-
-    def _against(
-        self,
-        checkpoint: SignedTreeHead,
-        head: SignedTreeHead,
-        key: bytes,
-        seen: dict[int, SignedTreeHead],
-    ) -> Iterator[Finding]:
-        size = checkpoint.size
-        if not checkpoint.is_signed_by(key):
-            yield Finding(
-                Problem.HEAD_FORGED, f"the checkpoint of size {size} is not signed by the key"
-            )
-            return
-        other = seen.setdefault(size, checkpoint)
-        if other.root != checkpoint.root:
-            yield Finding(
-                Problem.FORK, f"the witness holds two signed heads of size {size}: a fork"
-            )
-        if size > head.size:
-            yield Finding(
-                Problem.TRUNCATED,
-                f"the witness holds a head of size {size} but the log has {head.size} entries: "
-                "it was truncated or rolled back",
-                head.size,
-            )
-            return
-        proof = prove_consistency(self._store, size, head.size)
-        if not verify_consistency(size, head.size, checkpoint.root, head.root, proof.path):
-            yield Finding(
-                Problem.FORK,
-                f"the log no longer extends the witness's checkpoint of size {size}: its history "
-                "was rewritten (a fork, or a rollback then new entries)",
-            )
-
-
-class AuditAppender:
-    """Buffers records and writes each batch in one transaction with one signed head.
-
-    Records are durable only once ``flush`` returns (or the ``with`` block ends); use it for
-    bulk events, and ``Service.record`` for an event that must be durable before going on.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        sign: Callable[[int, bytes], SignedTreeHead],
-        *,
-        batch_size: int = 10_000,
-    ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be positive")
-        self._store = store
-        self._sign = sign
-        self._batch_size = batch_size
-        self._pending: list[AuditRecord] = []
-        self.head: SignedTreeHead | None = None
-        """The head signed by the last flush."""
-
-    def add(self, record: AuditRecord) -> None:
-        """Buffer a record; a full buffer is written at once."""
-        self._pending.append(record)
-        if len(self._pending) >= self._batch_size:
-            self.flush()
-
-    def flush(self) -> SignedTreeHead | None:
-        """Write the buffered records (one transaction, one signed head); returns that head."""
-        if not self._pending:
-            return self.head
-        batch, self._pending = self._pending, []
-        try:
-            self.head = self._store.append_audit(batch, sign=self._sign)
-        except BaseException:
-            self._pending = batch + self._pending
-            raise
-        return self.head
-
-    def __enter__(self) -> AuditAppender:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.flush()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tenantry.audit import AuditRecord, Outcome, SignedTreeHead, Signer
@@ -31,6 +30,7 @@ from tenantry.model import (
     plan_changes,
 )
 from tenantry.service.admission import DEFAULT_CHECKS, AdmissionCheck, admit, refusal
+from tenantry.service.audit_outage import AuditOutage
 from tenantry.service.audit_scopes import applied_records, refused_records
 from tenantry.service.auditing import AuditTrail
 from tenantry.service.planning import place_guests
@@ -97,7 +97,7 @@ class Service:
         self._signer = signer
         self.audit = AuditTrail(store, self._audit_signer)
         """Heads, proofs, tenant views, bundles, verification and checkpoints of the trail."""
-        self._gap: _AuditGap | None = None
+        self._outage = AuditOutage()
 
     @classmethod
     def open(cls, url: str, **kwargs: object) -> Service:
@@ -155,25 +155,14 @@ class Service:
 
     def _append(self, records: Sequence[AuditRecord]) -> SignedTreeHead | None:
         try:
-            head = self.store.append_audit(self._with_gap(records), sign=self.audit.sign_head)
+            head = self.store.append_audit(
+                self._outage.reported(records), sign=self.audit.sign_head
+            )
         except AuditUnavailableError as exc:
-            self._note_gap(exc)
+            self._outage.refused(exc)
             raise
-        self._gap = None
+        self._outage.over()
         return head
-
-    def _with_gap(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
-        # The first write after an outage says what could not be recorded (THREATS row 41).
-        if self._gap is None:
-            return list(records)
-        return [self._gap.record(), *records]
-
-    def _note_gap(self, exc: AuditUnavailableError) -> None:
-        now = datetime.now(UTC)
-        if self._gap is None:
-            self._gap = _AuditGap(since=now, until=now, refused=0, reason=exc.message)
-        self._gap.until = now
-        self._gap.refused += 1
 
     # ------------------------------------------------------------------ reads
 
@@ -289,13 +278,13 @@ class Service:
             generation = self.store.commit(
                 plan.changes,
                 expected_generation=plan.generation,
-                audit=self._with_gap(records),
+                audit=self._outage.reported(records),
                 sign=self.audit.sign_head,
             )
         except AuditUnavailableError as exc:
-            self._note_gap(exc)
+            self._outage.refused(exc)
             raise
-        self._gap = None
+        self._outage.over()
         errors = []
         for hook in self._hooks:
             try:
@@ -315,29 +304,6 @@ class Service:
         except AuditUnavailableError:
             # The refusal stands either way; the gap is recorded with the next write.
             log.warning("audit log unavailable: refusal of %s by %s not recorded", action, actor)
-
-
-@dataclass
-class _AuditGap:
-    """Operations refused while the audit log could not be written."""
-
-    since: datetime
-    until: datetime
-    refused: int
-    reason: str
-
-    def record(self) -> AuditRecord:
-        return AuditRecord(
-            actor="tenantry",
-            action="audit.unavailable",
-            outcome=Outcome.FAILED,
-            reason=self.reason,
-            details={
-                "since": self.since.isoformat(timespec="microseconds"),
-                "until": self.until.isoformat(timespec="microseconds"),
-                "operations_refused": self.refused,
-            },
-        )
 
 
 def _visible(actor: Actor, estate: Estate) -> Estate:

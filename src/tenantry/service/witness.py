@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from tenantry.audit import SignedTreeHead
+from tenantry.audit import Finding, Problem, SignedTreeHead, prove_consistency, verify_consistency
 from tenantry.errors import InputError, StoreUnavailableError
+from tenantry.store import Store
 
-__all__ = ["checkpoint_path", "read_checkpoints", "write_checkpoint"]
+__all__ = ["checkpoint_path", "read_checkpoints", "witness_findings", "write_checkpoint"]
 
 
 def checkpoint_path(directory: Path, head: SignedTreeHead) -> Path:
@@ -55,3 +57,45 @@ def write_checkpoint(directory: Path, head: SignedTreeHead) -> Path:
             hint="Check that the witness directory exists and is writable.",
         ) from exc
     return path
+
+
+def witness_findings(
+    store: Store, head: SignedTreeHead, key: bytes, checkpoints: Iterable[SignedTreeHead]
+) -> list[Finding]:
+    """What is wrong between the log (at ``head``) and the checkpoints a witness holds: forged
+    ones, two of one size, one larger than the log, or one the log no longer extends."""
+    findings: list[Finding] = []
+    seen: dict[int, SignedTreeHead] = {}
+    for checkpoint in checkpoints:
+        size = checkpoint.size
+        if not checkpoint.is_signed_by(key):
+            findings.append(
+                Finding(
+                    Problem.HEAD_FORGED, f"the checkpoint of size {size} is not signed by the key"
+                )
+            )
+            continue
+        if seen.setdefault(size, checkpoint).root != checkpoint.root:
+            findings.append(
+                Finding(Problem.FORK, f"the witness holds two signed heads of size {size}: a fork")
+            )
+        if size > head.size:
+            findings.append(
+                Finding(
+                    Problem.TRUNCATED,
+                    f"the witness holds a head of size {size} but the log has {head.size} "
+                    "entries: it was truncated or rolled back",
+                    head.size,
+                )
+            )
+            continue
+        proof = prove_consistency(store, size, head.size)
+        if not verify_consistency(size, head.size, checkpoint.root, head.root, proof.path):
+            findings.append(
+                Finding(
+                    Problem.FORK,
+                    f"the log no longer extends the witness's checkpoint of size {size}: its "
+                    "history was rewritten (a fork, or a rollback then new entries)",
+                )
+            )
+    return findings

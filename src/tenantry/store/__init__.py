@@ -1,7 +1,8 @@
 """Persistence of the estate and the audit trail; only the service layer opens it."""
 
 from tenantry.store.audit_log import HeadSigner
+from tenantry.store.audit_reads import StoredAuditEntry
 from tenantry.store.engine import redact_url
-from tenantry.store.store import Snapshot, Store, StoredAuditEntry
+from tenantry.store.store import Snapshot, Store
 
 __all__ = ["HeadSigner", "Snapshot", "Store", "StoredAuditEntry", "redact_url"]

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from tenantry.errors import StoreUnavailableError
 
-__all__ = ["create_store_engine", "migrate", "redact_url"]
+__all__ = ["create_store_engine", "describe_failure", "migrate", "redact_url"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -87,3 +87,10 @@ def migrate(engine: Engine) -> None:
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise StoreUnavailableError(f"cannot migrate the store: {exc.__class__.__name__}") from exc
+
+
+def describe_failure(exc: SQLAlchemyError) -> str:
+    """The driver's first line: what failed, without echoing parameters (may hold secrets)."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).splitlines()
+    return text[0][:300] if text else exc.__class__.__name__
