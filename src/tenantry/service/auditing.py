@@ -216,7 +216,7 @@ class AuditTrail:
     def _inclusion_proofs(self, seqs: Sequence[int], size: int) -> list[InclusionProof]:
         if len(seqs) <= BULK_PROOFS:
             return [prove_inclusion(self._store, seq, size) for seq in seqs]
-        leaves = b"".join(h for _, _, chunk in self._store.audit_chunks() for h in chunk)
+        leaves = self._store.leaf_hashes()
         if len(leaves) < size * 32:
             raise AuditIntegrityError(
                 f"the log holds fewer than {size} leaf hashes: run `tenantry audit verify`"

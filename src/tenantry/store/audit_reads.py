@@ -112,6 +112,28 @@ class AuditReads:
                 f"store {self.url} failed: {describe_failure(exc)}"
             ) from exc
 
+    def leaf_hashes(self, chunk: int = 100_000) -> bytes:
+        """Every stored leaf hash, in seq order, end to end (to build a tree in memory)."""
+        parts = []
+        try:
+            with self._engine.connect() as connection:
+                driver = connection.connection.driver_connection
+                if driver is None:  # pragma: no cover - a pooled connection always has one
+                    raise StoreUnavailableError(f"store {self.url} has no driver connection")
+                named = {"name": "tenantry_leaf_scan"} if self._is_postgres else {}
+                cursor = driver.cursor(**named)
+                try:
+                    cursor.execute("SELECT leaf_hash FROM audit_entries ORDER BY seq")
+                    while rows := cursor.fetchmany(chunk):
+                        parts.append(b"".join([bytes(row[0]) for row in rows]))
+                finally:
+                    cursor.close()
+        except SQLAlchemyError as exc:
+            raise StoreUnavailableError(
+                f"store {self.url} failed: {describe_failure(exc)}"
+            ) from exc
+        return b"".join(parts)
+
     def log_size_at(self, generation: int) -> int | None:
         """How long the audit log was right after ``generation`` was committed."""
         with self._connect(write=False) as connection:
