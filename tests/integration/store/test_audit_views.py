@@ -85,8 +85,9 @@ def test_a_large_tenant_view_is_proven_from_one_scan(store_url: str) -> None:
     service = open_service(store_url, SIGNER)
     with service.audit.appender(batch_size=100) as appender:
         for i in range(300):
-            appender.add(AuditRecord(actor="svc", action="login", outcome=Outcome.SUCCEEDED,
-                                     targets=(f"user {i}",), tenants=(TENANTS[i % 4],)))  # fmt: skip
+            record = AuditRecord(actor="svc", action="login", outcome=Outcome.SUCCEEDED,
+                                 targets=(f"user {i}",), tenants=(TENANTS[i % 4],))  # fmt: skip
+            appender.add(record)
     bundle = service.audit.bundle(tenant_actor("hr"))
     assert len(bundle.entries) == 75
     assert verify_bundle(bundle, public_key=SIGNER.public_key()).ok
