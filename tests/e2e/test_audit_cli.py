@@ -182,3 +182,29 @@ def test_bad_input_is_a_clear_error(
     _, _, url = cli
     with dba(url) as sql:
         assert sql.execute(text("SELECT count(*) FROM audit_entries")).scalar() == 8
+
+
+def test_a_tenant_without_a_key_must_pin_the_log_somehow(
+    cli: tuple[CliRunner, dict[str, str], str], tmp_path: Path
+) -> None:
+    """On a machine without the provider's key, a bundle is refused until something pins the
+    log (exit 3); the tenant's own witness directory pins it by log id (exit 0). No key is
+    ever created just to verify."""
+    runner, env, _ = cli
+    bundle, witness = tmp_path / "web.json", tmp_path / "witness"
+    _run(cli, "audit", "bundle", "--tenant", "web", "-o", str(bundle))
+    _run(cli, "audit", "checkpoint", "publish", str(witness))
+    tenant_home = tmp_path / "tenant-home"
+    tenant = {"TENANTRY_HOME": str(tenant_home), "TENANTRY_STORE": env["TENANTRY_STORE"]}
+
+    result = runner.invoke(app, ["audit", "verify", str(bundle)], env=tenant)
+    assert result.exit_code == 3
+    assert "nothing to pin" in result.output
+    result = runner.invoke(
+        app, ["audit", "verify", str(bundle), "--witness", str(witness)], env=tenant
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["audit", "verify"], env=tenant)
+    assert result.exit_code == 3
+    assert "no audit signing key" in result.output
+    assert not (tenant_home / "audit-signing-key.pem").exists()

@@ -15,6 +15,7 @@ from tenantry.audit import (
     Verdict,
     leaf_hash,
     load_public_key,
+    log_id_of,
     public_key_pem,
     verify_inclusion,
 )
@@ -24,7 +25,9 @@ from tenantry.audit.export import ExportFormat, export_lines
 from tenantry.cli.context import state
 from tenantry.cli.main import app
 from tenantry.errors import AuditIntegrityError, InputError
+from tenantry.service.signing import load_signing_key
 from tenantry.service.witness import read_checkpoints
+from tenantry.settings import Settings
 
 __all__ = ["audit_app"]
 
@@ -206,16 +209,35 @@ def verify(
     ] = None,
     witness: Witness = None,
 ) -> None:
-    """Verify the stored log, or a bundle offline; exit 1 naming the first bad entry."""
+    """Verify the stored log, or a bundle offline; exit 1 naming the first bad entry.
+
+    The log's identity is pinned to --key, else to this machine's signing key, else (for a
+    bundle) to the log id of the witness's checkpoints; with none of them, nothing is trusted.
+    """
     public_key = None if key_file is None else load_public_key(_read(key_file))
     trusted: list[SignedTreeHead] = [] if witness is None else read_checkpoints(witness)
-    if bundle_file is not None:
-        verdict = verify_bundle(
-            Bundle.loads(_read(bundle_file)), public_key=public_key, trusted=trusted
-        )
-    else:
+    if public_key is None:
+        public_key = _local_key()
+    if bundle_file is None:
         verdict = state.service().audit.verify(public_key=public_key, trusted=trusted)
-    _report(verdict)
+        _report(verdict)
+        return
+    loaded = Bundle.loads(_read(bundle_file))
+    if public_key is None and trusted:
+        # The witness's signed heads name the log they belong to: the bundle must be that log.
+        witnessed = {c.log_id for c in trusted}
+        public_key = loaded.public_key if log_id_of(loaded.public_key) in witnessed else b""
+        if not public_key:
+            raise AuditIntegrityError(
+                f"the bundle is signed by log {log_id_of(loaded.public_key)[:16]}, which is not "
+                "the log of the witness's checkpoints"
+            )
+    if public_key is None:
+        raise InputError(
+            "nothing to pin the log's identity to: pass --key (the provider's public key, "
+            "`tenantry audit key`) or --witness (a directory of checkpoints you kept)"
+        )
+    _report(verify_bundle(loaded, public_key=public_key, trusted=trusted))
 
 
 @checkpoint_app.command("publish")
@@ -243,6 +265,14 @@ def _report(verdict: Verdict) -> None:
     if not verdict.ok:
         raise AuditIntegrityError(verdict.summary())
     state.out.print(verdict.summary(), markup=False)
+
+
+def _local_key() -> bytes | None:
+    """This machine's signing key, if it has one (never created just to verify)."""
+    path = Settings().audit_key_path()
+    if not path.exists():
+        return None
+    return load_signing_key(path, create=False).public_key()
 
 
 def _read(path: Path) -> str:

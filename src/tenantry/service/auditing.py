@@ -43,19 +43,20 @@ BULK_PROOFS = 64
 class AuditTrail:
     """Reads and proofs of the audit log, scoped to what the actor may see."""
 
-    def __init__(self, store: Store, signer: Callable[[], Signer]) -> None:
+    def __init__(self, store: Store, signer: Callable[[bool], Signer]) -> None:
         self._store = store
         self._signer = signer
 
     # ------------------------------------------------------------------ signing
 
     def public_key(self) -> bytes:
-        """The raw Ed25519 public key that verifies this log's heads."""
-        return self._signer().public_key()
+        """The raw Ed25519 public key that verifies this log's heads (KeyMaterialError if this
+        service has no signing key: verify with the key the provider published instead)."""
+        return self._signer(False).public_key()
 
     def sign_head(self, size: int, root: bytes) -> SignedTreeHead:
         """A head over (size, root) signed now (the store calls this inside its transaction)."""
-        signer = self._signer()
+        signer = self._signer(True)
         head = TreeHead(size, root, time.time_ns() // 1_000_000, log_id_of(signer.public_key()))
         return head.sign(signer)
 
@@ -211,7 +212,7 @@ class AuditTrail:
             checkpoints=carried,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        return bundle.sign(self._signer())
+        return bundle.sign(self._signer(True))
 
     def _inclusion_proofs(self, seqs: Sequence[int], size: int) -> list[InclusionProof]:
         if len(seqs) <= BULK_PROOFS:

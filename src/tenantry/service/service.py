@@ -112,10 +112,11 @@ class Service:
         """Run ``hook`` after every commit."""
         self._hooks.append(hook)
 
-    def _audit_signer(self) -> Signer:
-        # Loaded on first use, so that reads never need the key.
+    def _audit_signer(self, create: bool) -> Signer:
+        # Loaded on first use, so that reads never need the key; created only to sign, never
+        # to verify (a new key would only make every head look forged).
         if self._signer is None:
-            self._signer = load_signing_key(Settings().audit_key_path())
+            self._signer = load_signing_key(Settings().audit_key_path(), create=create)
         return self._signer
 
     # ------------------------------------------------------------------ audit events
