@@ -71,7 +71,11 @@ class AuditRecord:
     @property
     def iso_time(self) -> str:
         """The time in UTC, ISO 8601 with microseconds (as the canonical bytes hold it)."""
-        return self.time.astimezone(UTC).isoformat(timespec="microseconds")
+        t = self.time if self.time.tzinfo is UTC else self.time.astimezone(UTC)
+        # Same text as isoformat(timespec="microseconds"), at two thirds of the cost.
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00" % (  # noqa: UP031
+            t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond,
+        )  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict with a fixed key set."""
@@ -100,7 +104,7 @@ class AuditRecord:
         """
         text = encode_basestring
         iso = self.iso_time
-        details = _CANONICAL.encode(self.details) if self.details else "{}"
+        details = _encode_details(self.details)
         tenants = self.tenants if len(self.tenants) < 2 else sorted(self.tenants)
         body = (
             f'{{"action":{text(self.action)},"actor":{text(self.actor)},"details":{details},'
@@ -142,6 +146,22 @@ class AuditRecord:
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"{where}: not JSON") from exc
         return cls.from_json(data, where=where)
+
+
+def _encode_details(details: dict[str, Any]) -> str:
+    # Most details are a few text or integer fields: write those out directly; anything else
+    # goes through the generic canonical encoder (same bytes either way).
+    if not details:
+        return "{}"
+    text = encode_basestring
+    parts = []
+    for key in sorted(details):
+        value = details[key]
+        kind = type(value)
+        if type(key) is not str or (kind is not str and kind is not int):
+            return _CANONICAL.encode(details)
+        parts.append(f"{text(key)}:{text(value) if kind is str else value}")
+    return "{" + ",".join(parts) + "}"
 
 
 def _texts(value: object, where: str) -> tuple[str, ...]:
