@@ -104,7 +104,7 @@ class AuditReads:
                     cursor.execute(query)
                     while rows := cursor.fetchmany(chunk):
                         seqs, bodies, hashes = zip(*rows, strict=True)
-                        yield list(seqs), [bytes(b) for b in bodies], list(hashes)
+                        yield list(seqs), list(bodies), list(hashes)
                 finally:
                     cursor.close()
         except SQLAlchemyError as exc:
@@ -125,7 +125,7 @@ class AuditReads:
                 try:
                     cursor.execute("SELECT leaf_hash FROM audit_entries ORDER BY seq")
                     while rows := cursor.fetchmany(chunk):
-                        parts.append(b"".join([bytes(row[0]) for row in rows]))
+                        parts.append(b"".join([row[0] for row in rows]))
                 finally:
                     cursor.close()
         except SQLAlchemyError as exc:
