@@ -7,7 +7,8 @@ ended and how many operations were refused, so that no gap goes unrecorded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -60,3 +61,14 @@ class AuditOutage:
     def over(self) -> None:
         """The pending entry was written with the last records."""
         self._gap = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around one write of records obtained from ``reported``: an outage is counted, a
+        success ends it."""
+        try:
+            yield
+        except AuditUnavailableError as exc:
+            self.refused(exc)
+            raise
+        self.over()

@@ -155,15 +155,10 @@ class Service:
         return head
 
     def _append(self, records: Sequence[AuditRecord]) -> SignedTreeHead | None:
-        try:
-            head = self.store.append_audit(
+        with self._outage.writing():
+            return self.store.append_audit(
                 self._outage.reported(records), sign=self.audit.sign_head
             )
-        except AuditUnavailableError as exc:
-            self._outage.refused(exc)
-            raise
-        self._outage.over()
-        return head
 
     # ------------------------------------------------------------------ reads
 
@@ -275,17 +270,13 @@ class Service:
             self._audit_refusal(actor, action, changes, exc)
             raise
         records = applied_records(actor, action, changes, plan.placements, plan.generation + 1)
-        try:
+        with self._outage.writing():
             generation = self.store.commit(
                 plan.changes,
                 expected_generation=plan.generation,
                 audit=self._outage.reported(records),
                 sign=self.audit.sign_head,
             )
-        except AuditUnavailableError as exc:
-            self._outage.refused(exc)
-            raise
-        self._outage.over()
         errors = []
         for hook in self._hooks:
             try:
