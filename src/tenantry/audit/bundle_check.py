@@ -120,6 +120,7 @@ def _check_view(
                     entry.seq,
                 )
             )
+    expected = 0
     for position, record in records:
         if record.tenants != (bundle.scope,):
             findings.append(
@@ -129,6 +130,26 @@ def _check_view(
                     position,
                 )
             )
+            continue
+        number = record.tenant_seq
+        if number is not None and number != expected:
+            # The tenant's entries are numbered 0, 1, 2, ... inside their signed bodies: a
+            # skipped number is an entry of this tenant kept out of the view.
+            missing = (
+                f"number {expected}"
+                if number == expected + 1
+                else f"numbers {expected}..{number - 1}"
+            )
+            findings.append(
+                Finding(
+                    Problem.VIEW_INCOMPLETE,
+                    f"the view skips the tenant's entry {missing}: before entry {position}"
+                    if number > expected
+                    else f"entry {position} repeats the tenant's number {number}",
+                    position,
+                )
+            )
+        expected = (number if number is not None else expected) + 1
 
 
 def _signed(head: SignedTreeHead, key: bytes, what: str, findings: list[Finding]) -> bool:

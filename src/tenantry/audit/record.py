@@ -10,7 +10,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from tenantry.audit._parse import field as required
-from tenantry.audit._parse import obj, seq, text
+from tenantry.audit._parse import integer, obj, seq, text
 from tenantry.audit.merkle import leaf_hash
 from tenantry.errors import InputError
 
@@ -37,7 +37,8 @@ ENTRY_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": [
-        "time", "actor", "source", "action", "outcome", "reason", "targets", "tenants", "details",
+        "time", "actor", "source", "action", "outcome", "reason", "targets", "tenants",
+        "tenant_seq", "details",
     ],
     "properties": {
         "time": {"type": "string", "pattern": _UTC_MICROSECONDS},
@@ -48,6 +49,11 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "reason": {"type": "string", "description": "why it was refused or failed"},
         "targets": {"type": "array", "items": {"type": "string"}, "description": "objects"},
         "tenants": {"type": "array", "items": {"type": "string"}, "maxItems": 1},
+        "tenant_seq": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "description": "the entry's number among its tenant's entries",
+        },
         "details": {"type": "object"},
     },
 }  # fmt: skip
@@ -67,6 +73,9 @@ class AuditRecord:
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    tenant_seq: int | None = None
+    """The entry's number among its tenant's entries (0, 1, 2, ...), given by the log when it
+    is appended: a tenant whose view skips a number knows an entry was kept from it."""
 
     @property
     def iso_time(self) -> str:
@@ -88,6 +97,7 @@ class AuditRecord:
             "reason": self.reason,
             "targets": list(self.targets),
             "tenants": sorted(self.tenants),
+            "tenant_seq": self.tenant_seq,
             "details": self.details,
         }
 
@@ -95,14 +105,16 @@ class AuditRecord:
         """Canonical JSON bytes (sorted keys, no spaces): the Merkle leaf input."""
         return self.encode()[0].encode()
 
-    def encode(self) -> tuple[str, str]:
-        """The canonical JSON as text, and the UTC time in it.
+    def encode(self, *, tenant_seq: int | None = None) -> tuple[str, str]:
+        """The canonical JSON as text (with ``tenant_seq`` if given, else the record's), and
+        the UTC time in it.
 
         The text is exactly ``json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"),
         ensure_ascii=False)``, written out field by field because appends are hashed at
         10^5 per second and the generic encoder spends most of its time sorting keys.
         """
         text = encode_basestring
+        number = self.tenant_seq if tenant_seq is None else tenant_seq
         iso = self.iso_time
         details = _encode_details(self.details)
         tenants = self.tenants if len(self.tenants) < 2 else sorted(self.tenants)
@@ -110,6 +122,7 @@ class AuditRecord:
             f'{{"action":{text(self.action)},"actor":{text(self.actor)},"details":{details},'
             f'"outcome":{text(str(self.outcome))},"reason":{text(self.reason)},'
             f'"source":{text(self.source)},"targets":[{",".join(map(text, self.targets))}],'
+            f'"tenant_seq":{"null" if number is None else int(number)},'
             f'"tenants":[{",".join(map(text, tenants))}],"time":{text(iso)}}}'
         )
         return body, iso
@@ -136,6 +149,7 @@ class AuditRecord:
             reason=text(required(fields, "reason", where), f"{where}.reason"),
             details=dict(obj(required(fields, "details", where), f"{where}.details")),
             time=time,
+            tenant_seq=_number(fields.get("tenant_seq"), f"{where}.tenant_seq"),
         )
 
     @classmethod
@@ -162,6 +176,10 @@ def _encode_details(details: dict[str, Any]) -> str:
             return _CANONICAL.encode(details)
         parts.append(f"{text(key)}:{text(value) if kind is str else value}")
     return "{" + ",".join(parts) + "}"
+
+
+def _number(value: object, where: str) -> int | None:
+    return None if value is None else integer(value, where)
 
 
 def _texts(value: object, where: str) -> tuple[str, ...]:

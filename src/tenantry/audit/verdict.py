@@ -25,6 +25,7 @@ class Problem(StrEnum):
     NO_HEAD = "no-head"
     PROOF_INVALID = "proof-invalid"
     FOREIGN_ENTRY = "foreign-entry"
+    VIEW_INCOMPLETE = "view-incomplete"
     SNAPSHOT_MISMATCH = "snapshot-mismatch"
     BUNDLE_SIGNATURE = "bundle-signature"
 

@@ -108,7 +108,9 @@ class AuditTrail:
     ) -> list[StoredAuditEntry]:
         """Entries in [start, stop) (only the ``last`` ones if given): all, or the tenant's."""
         scope = self.scope(actor, tenant)
-        return self._store.audit_entries(start=start, stop=stop, tenant=scope, last=last)
+        return _owned(
+            self._store.audit_entries(start=start, stop=stop, tenant=scope, last=last), scope
+        )
 
     def iter_entries(
         self, actor: Actor, *, tenant: str | None = None
@@ -116,7 +118,7 @@ class AuditTrail:
         """Every entry the actor may see, in order, read in chunks (for exports)."""
         scope = self.scope(actor, tenant)
         if scope is not None:
-            yield from self._store.audit_entries(tenant=scope)
+            yield from _owned(self._store.audit_entries(tenant=scope), scope)
             return
         for seqs, bodies, hashes in self._store.audit_chunks():
             yield from map(StoredAuditEntry, seqs, bodies, hashes)
@@ -127,7 +129,7 @@ class AuditTrail:
         """An entry, its inclusion proof and the signed head it is proven against."""
         scope = self.scope(actor, tenant)
         head = self.head(actor)
-        found = self._store.audit_entries(start=seq, stop=seq + 1, tenant=scope)
+        found = _owned(self._store.audit_entries(start=seq, stop=seq + 1, tenant=scope), scope)
         if not found or seq >= head.size:
             # Same answer whether the entry is someone else's or does not exist.
             raise NotFoundError(f"audit entry {seq} not found")
@@ -176,7 +178,7 @@ class AuditTrail:
             if size is None:
                 raise NotFoundError(f"generation {generation} was never committed")
             head = latest if size == latest.size else self._stored_head(size)
-        entries = self._store.audit_entries(stop=head.size, tenant=scope)
+        entries = _owned(self._store.audit_entries(stop=head.size, tenant=scope), scope)
         if scope is None:
             items = tuple(BundleEntry(e.seq, e.body) for e in entries)
         else:
@@ -251,3 +253,16 @@ class AuditTrail:
         checkpoints = read_checkpoints(directory, log_id=head.log_id)
         findings = witness_findings(self._store, head, self.public_key(), checkpoints)
         return Verdict(head.size, head.log_id, tuple(findings), head.size)
+
+
+def _owned(entries: list[StoredAuditEntry], scope: str | None) -> list[StoredAuditEntry]:
+    """The entries of a tenant's view, each checked to concern that tenant: a doctored index
+    must not hand one tenant another's entry."""
+    if scope is not None:
+        for entry in entries:
+            if entry.record().tenants != (scope,):
+                raise AuditIntegrityError(
+                    f"the tenant index lists entry {entry.seq} for tenant {scope} but the entry "
+                    "does not concern it: the index was altered; run `tenantry audit verify`"
+                )
+    return entries

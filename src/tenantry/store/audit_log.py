@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from tenantry.audit import AuditRecord, Frontier, SignedTreeHead, TreeHead, leaf_hash
 from tenantry.errors import AuditIntegrityError
 from tenantry.store.audit_tables import AuditHeadRow, AuditLogRow, AuditNodeRow
-from tenantry.store.tables import AuditEntryRow
+from tenantry.store.tables import AuditEntryRow, AuditTenantRow
 
 __all__ = [
     "TILE_HEIGHT",
@@ -38,43 +38,55 @@ HeadSigner = Callable[[int, bytes], SignedTreeHead]
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """Entries encoded ahead of the transaction, column by column: canonical bodies, leaf
-    hashes, times (as objects and as SQLite text), and (offset, tenant) pairs."""
+    """Entries encoded for the inserts, column by column: canonical bodies, leaf hashes,
+    times (SQLite text or datetime objects), and (offset, tenant, tenant number) triples."""
 
     bodies: list[str]
     hashes: list[bytes]
-    times: list[datetime]
-    time_texts: list[str]
-    tenants: list[tuple[int, str]]
+    times: list[datetime | str]
+    tenants: list[tuple[int, str, int]]
 
     def __len__(self) -> int:
         return len(self.bodies)
 
 
-def prepare(records: Sequence[AuditRecord]) -> PreparedBatch:
-    """Encode and hash records (outside any transaction, so that locks are held briefly)."""
-    batch = PreparedBatch([], [], [], [], [])
+def prepare(
+    records: Sequence[AuditRecord], next_numbers: dict[str, int], *, sqlite: bool
+) -> PreparedBatch:
+    """Number each record among its tenant's entries (from ``next_numbers``, advanced in
+    place), then encode and hash it."""
+    batch = PreparedBatch([], [], [], [])
     for offset, record in enumerate(records):
-        body, iso = record.encode()
+        tenants = record.tenants
+        number = None
+        if tenants:
+            if len(tenants) > 1:
+                raise ValueError("an audit entry concerns one tenant at most")
+            number = next_numbers[tenants[0]]
+            next_numbers[tenants[0]] = number + 1
+            batch.tenants.append((offset, tenants[0], number))
+        body, iso = record.encode(tenant_seq=number)
         batch.bodies.append(body)
         batch.hashes.append(leaf_hash(body.encode()))
-        batch.times.append(record.time)
         # SQLAlchemy keeps SQLite datetimes as naive UTC text: 2024-05-01 12:00:00.000000.
-        batch.time_texts.append(f"{iso[:10]} {iso[11:26]}")
-        tenants = record.tenants
-        if len(tenants) == 1:
-            batch.tenants.append((offset, tenants[0]))
-        elif tenants:
-            batch.tenants.extend((offset, t) for t in sorted(set(tenants)))
+        batch.times.append(f"{iso[:10]} {iso[11:26]}" if sqlite else record.time)
     return batch
 
 
+_LAST_NUMBER = (
+    select(AuditTenantRow.tenant_seq)
+    .where(AuditTenantRow.tenant == bindparam("tenant"))
+    .order_by(AuditTenantRow.seq.desc())
+    .limit(1)
+)
+
+
 def append_entries(
-    connection: Connection, entries: PreparedBatch, sign: HeadSigner | None
+    connection: Connection, records: Sequence[AuditRecord], sign: HeadSigner | None
 ) -> tuple[int, SignedTreeHead | None]:
-    """Append entries and their signed head; returns the new size and the head (None without
-    a signer or without entries)."""
-    if not entries:
+    """Append records and their signed head; returns the new size and the head (None without
+    a signer or without records)."""
+    if not records:
         return int(connection.execute(select(AuditLogRow.size)).scalar_one()), None
     # The log row is the lock that serialises appends (a row lock on PostgreSQL; SQLite holds
     # its write lock from BEGIN IMMEDIATE).
@@ -89,6 +101,13 @@ def append_entries(
             f"the audit log records {size} entries but its table ends at {last}: entries were "
             "added or removed outside tenantry; run `tenantry audit verify`",
         )
+    # Tenant numbers continue from the last entry of each tenant, so records are encoded
+    # under the lock (a batch of 10^4 takes a few tens of milliseconds).
+    numbers: dict[str, int] = {}
+    for tenant in {r.tenants[0] for r in records if r.tenants}:
+        last_number = connection.execute(_LAST_NUMBER, {"tenant": tenant}).scalar()
+        numbers[tenant] = 0 if last_number is None else int(last_number) + 1
+    entries = prepare(records, numbers, sqlite=connection.dialect.name == "sqlite")
     frontier = Frontier.from_bytes(int(size), bytes(stored_frontier))
     tiles = frontier.append(entries.hashes, keep_every=TILE_HEIGHT)
     _insert_entries(connection, int(size), entries)
@@ -119,20 +138,19 @@ def append_entries(
 
 
 def _insert_entries(connection: Connection, start: int, entries: PreparedBatch) -> None:
-    times = entries.time_texts if connection.dialect.name == "sqlite" else entries.times
     seqs = range(start, start + len(entries))
     _insert_many(
         connection,
         "audit_entries",
         ("seq", "time", "body", "leaf_hash"),
-        list(zip(seqs, times, entries.bodies, entries.hashes, strict=True)),
+        list(zip(seqs, entries.times, entries.bodies, entries.hashes, strict=True)),
     )
     if entries.tenants:
         _insert_many(
             connection,
             "audit_tenants",
-            ("seq", "tenant"),
-            [(start + offset, tenant) for offset, tenant in entries.tenants],
+            ("seq", "tenant", "tenant_seq"),
+            [(start + offset, tenant, number) for offset, tenant, number in entries.tenants],
         )
 
 

@@ -20,7 +20,7 @@ from tenantry.errors import (
     StoreUnavailableError,
 )
 from tenantry.model import KIND_INFO, ChangeSet, Estate, Kind, Model, Op, Ref
-from tenantry.store.audit_log import HeadSigner, append_entries, prepare
+from tenantry.store.audit_log import HeadSigner, append_entries
 from tenantry.store.audit_reads import AuditReads
 from tenantry.store.audit_tables import EstateCommitRow, EstateHistoryRow
 from tenantry.store.engine import create_store_engine, describe_failure, migrate, redact_url
@@ -136,7 +136,6 @@ class Store(AuditReads):
         Raises StaleRevisionError if another writer committed since ``expected_generation``.
         """
         now = _now()
-        entries = prepare(audit)
         generation = expected_generation + 1
         try:
             with self._connect(write=True) as connection:
@@ -152,7 +151,7 @@ class Store(AuditReads):
                 for change in changes:
                     _write(connection, change.op, change.kind, change.ref, change.after, now=now)
                     _remember(connection, change.kind, change.ref, change.after, generation)
-                size, _ = append_entries(connection, entries, sign)
+                size, _ = append_entries(connection, audit, sign)
                 connection.execute(
                     insert(EstateCommitRow).values(
                         generation=generation, log_size=size, committed_at=now
@@ -168,9 +167,8 @@ class Store(AuditReads):
         self, records: Sequence[AuditRecord], *, sign: HeadSigner | None = None
     ) -> SignedTreeHead | None:
         """Append audit entries on their own (a refusal, a login), with their signed head."""
-        entries = prepare(records)
         with self._connect(write=True) as connection:
-            return append_entries(connection, entries, sign)[1]
+            return append_entries(connection, records, sign)[1]
 
 
 def _write(

@@ -70,7 +70,8 @@ class AuditEntryRow(Base):
 
 
 class AuditTenantRow(Base):
-    """Which tenant an audit entry concerns (the index behind tenant views).
+    """Which tenant an audit entry concerns, and its number among the tenant's entries (the
+    index behind tenant views).
 
     Keyed by (tenant, seq) in one b-tree (WITHOUT ROWID on SQLite): a tenant's view is one
     range scan, and an append writes one index entry per tenant, not two.
@@ -81,3 +82,5 @@ class AuditTenantRow(Base):
 
     tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tenant_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    """The entry's number among the tenant's entries (also in the entry's body)."""

@@ -260,3 +260,43 @@ def test_a_tampered_tile_cannot_forge_a_proof(store: tuple[str, Path]) -> None:
     entry, proof, head = service.audit.prove(operator(), 3)
     assert not verify_inclusion(leaf_hash(entry.body), 3, head.size, proof.path, head.root)
     service.close()
+
+
+def test_an_entry_hidden_from_a_tenant_view_is_noticed_by_the_tenant(
+    store: tuple[str, Path],
+) -> None:
+    """Deleting hr's index row for entry 6 hides it from hr's view while the log still
+    verifies; hr's bundle shows the gap in hr's own entry numbers."""
+    from tenantry.audit import verify_bundle
+    from tests.helpers.audit import tenant_actor
+
+    url, _ = store
+    service = open_service(url, SIGNER)
+    before = verify_bundle(service.audit.bundle(tenant_actor("hr")), public_key=SIGNER.public_key())
+    assert before.ok
+    with dba(url) as sql:
+        sql.execute(text("DELETE FROM audit_tenants WHERE tenant = 'hr' AND seq = 6"))
+    assert service.audit.verify().ok  # the log itself is intact
+    bundle = service.audit.bundle(tenant_actor("hr"))
+    assert [e.seq for e in bundle.entries] == [2, 10, 14]
+    verdict = verify_bundle(bundle, public_key=SIGNER.public_key())
+    assert Problem.VIEW_INCOMPLETE in _problems(verdict)
+    assert verdict.first_bad_seq == 10
+    service.close()
+
+
+def test_another_tenants_entry_slipped_into_a_view_is_refused(store: tuple[str, Path]) -> None:
+    """Indexing finance's entry 5 under hr must not hand it to hr: the service refuses."""
+    from tests.helpers.audit import tenant_actor
+
+    url, _ = store
+    with dba(url) as sql:
+        sql.execute(
+            text("INSERT INTO audit_tenants (tenant, seq, tenant_seq) VALUES ('hr', 5, 99)")
+        )
+    service = open_service(url, SIGNER)
+    with pytest.raises(AuditIntegrityError, match="index was altered"):
+        service.audit.entries(tenant_actor("hr"))
+    with pytest.raises(AuditIntegrityError, match="index was altered"):
+        service.audit.bundle(tenant_actor("hr"))
+    service.close()

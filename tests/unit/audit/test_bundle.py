@@ -28,7 +28,12 @@ GUEST = {"name": "web-1", "cpus": 2}
 TENANT = {"name": "acme", "description": "Acme"}
 
 
-def _entry(i: int, tenant: str | None, objects: dict[str, str | None] | None = None) -> bytes:
+def _entry(
+    i: int,
+    tenant: str | None,
+    objects: dict[str, str | None] | None = None,
+    number: int | None = None,
+) -> bytes:
     details: dict[str, object] = {"generation": i + 1}
     if objects is not None:
         details["objects"] = objects
@@ -40,6 +45,7 @@ def _entry(i: int, tenant: str | None, objects: dict[str, str | None] | None = N
         tenants=() if tenant is None else (tenant,),
         details=details,
         time=datetime(2024, 5, 1, tzinfo=UTC),
+        tenant_seq=number,
     ).canonical()
 
 
@@ -204,6 +210,33 @@ def test_a_newer_head_must_extend_the_bundle() -> None:
     rewritten = sign(5, TreeLevels.of([leaf_hash(b + b" ") for b in bodies]).root())
     bad = dataclasses.replace(older, latest=rewritten, latest_proof=proof).sign(SIGNER)
     assert Problem.FORK in _problems(bad)
+
+
+def _numbered(skip: int | None) -> Bundle:
+    """acme's view of a log where acme's entries are numbered 0..3; ``skip`` is left out."""
+    bodies = [_entry(i, "acme" if i % 2 else "beta", number=i // 2) for i in range(8)]
+    levels = TreeLevels.of([leaf_hash(b) for b in bodies])
+    head = sign(8, levels.root())
+    source = MemoryNodes(levels)
+    entries = tuple(
+        BundleEntry(i, b, prove_inclusion(source, i, 8).path)
+        for i, b in enumerate(bodies)
+        if i % 2 and i // 2 != skip
+    )
+    return Bundle(scope="acme", head=head, entries=entries).sign(SIGNER)
+
+
+def test_a_complete_numbered_view_verifies() -> None:
+    """The legitimate flow: the tenant's entries 0..3, all there, all proven."""
+    assert verify_bundle(_numbered(None), public_key=SIGNER.public_key()).ok
+
+
+@pytest.mark.parametrize("skip", [0, 1, 2])
+def test_an_entry_kept_out_of_a_view_is_noticed(skip: int) -> None:
+    """The attack: a view that leaves out one of the tenant's entries (every other entry still
+    proves); the gap in the tenant's numbers shows it."""
+    verdict = verify_bundle(_numbered(skip), public_key=SIGNER.public_key())
+    assert Problem.VIEW_INCOMPLETE in {f.problem for f in verdict.findings}
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ RECORDS = st.builds(
         min_value=datetime(1970, 1, 2),  # noqa: DTZ001 - hypothesis bounds are naive
         timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7)), timezone(timedelta(0))]),
     ),
+    tenant_seq=st.none() | st.integers(0, 2**62),
 )
 
 

@@ -75,6 +75,18 @@ def test_a_tenant_view_holds_only_that_tenants_entries(service: Service, tenant:
             assert not _mentions(entry.body.decode(), other), (other, entry.body)
 
 
+def test_each_tenants_entries_are_numbered_without_gaps(service: Service) -> None:
+    """Inside its signed entries, each tenant's entries count 0, 1, 2, ...; provider ones none."""
+    for i in range(3):
+        describe_tenant(service, operator(), TENANTS[i % 2], f"v{i}")
+    service.record(tenant_actor("web"), "login", Outcome.SUCCEEDED, tenant="web")
+    for tenant in TENANTS:
+        numbers = [e.record().tenant_seq for e in service.audit.entries(tenant_actor(tenant))]
+        assert numbers == list(range(len(numbers)))
+    provider = [e.record() for e in service.audit.entries(operator()) if not e.record().tenants]
+    assert {r.tenant_seq for r in provider} == {None}
+
+
 def test_provider_actions_on_a_tenants_objects_show_in_its_view(service: Service) -> None:
     """What a provider operator did to hr's objects is in hr's view, with the operator named."""
     describe_tenant(service, operator(), "hr", "renamed by the provider")

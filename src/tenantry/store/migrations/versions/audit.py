@@ -67,10 +67,14 @@ def _rekey_tenant_index() -> None:
         "audit_tenants_keyed",
         sa.Column("tenant", sa.String(63), primary_key=True),
         sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("tenant_seq", sa.BigInteger, nullable=False),
         sqlite_with_rowid=False,
     )
+    # Entries written before numbering get their numbers in the index only (their bodies,
+    # already hashed into the log, say null).
     op.execute(
-        "INSERT INTO audit_tenants_keyed (tenant, seq) SELECT tenant, seq FROM audit_tenants"
+        "INSERT INTO audit_tenants_keyed (tenant, seq, tenant_seq) SELECT tenant, seq, "
+        "ROW_NUMBER() OVER (PARTITION BY tenant ORDER BY seq) - 1 FROM audit_tenants"
     )
     op.drop_index("ix_audit_tenants_tenant", "audit_tenants")
     op.drop_table("audit_tenants")
