@@ -45,6 +45,7 @@ class Store(AuditReads):
         self._engine = engine
         self.url = redact_url(url)
         self._is_postgres = engine.dialect.name == "postgresql"
+        self._io_failed: str | None = None
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Store:
@@ -72,6 +73,12 @@ class Store(AuditReads):
 
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[Connection]:
+        if write and self._io_failed is not None:
+            raise StoreUnavailableError(
+                f"store {self.url} failed to make a write durable earlier "
+                f"({self._io_failed}); refusing every write until tenantry restarts",
+                hint="Check the disk (dmesg, SMART), then restart; the log will verify.",
+            )
         try:
             with (
                 self._engine.connect().execution_options(tenantry_write=write) as connection,
@@ -85,6 +92,10 @@ class Store(AuditReads):
                 raise AuditUnavailableError(
                     f"store {self.url} is full: the change and its audit entry were not committed"
                 ) from exc
+            if write and _is_io_error(exc):
+                # After a failed fsync the page cache no longer says what is on disk: never
+                # acknowledge another write from this process (THREATS row 49).
+                self._io_failed = describe_failure(exc)
             raise StoreUnavailableError(
                 f"store {self.url} failed: {describe_failure(exc)}"
             ) from exc
@@ -210,6 +221,16 @@ def _remember(
             kind=str(kind), owner=ref.owner, name=ref.name, generation=generation, body=body
         )
     )
+
+
+def _is_io_error(exc: OperationalError) -> bool:
+    original = getattr(exc, "orig", None)
+    code = getattr(original, "sqlite_errorcode", None)
+    # SQLITE_IOERR is 10 (its extended codes, such as IOERR_FSYNC, keep it in the low byte);
+    # PostgreSQL's class 58 is "system error" (io_error 58030).
+    return (code is not None and code & 0xFF == 10) or str(
+        getattr(original, "sqlstate", "") or ""
+    ).startswith("58")
 
 
 def _is_storage_full(exc: OperationalError) -> bool:
