@@ -32,7 +32,8 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     └── UnavailableError                            unavailable                9   503
         ├── StoreUnavailableError                   unavailable.store          9   503
         ├── BackendUnavailableError                 unavailable.backend        9   503
-        └── AuditUnavailableError                   unavailable.audit          9   503
+        ├── AuditUnavailableError                   unavailable.audit          9   503
+        └── HsmUnavailableError                     unavailable.hsm            9   503
 
 Exit 0 is success; 1 is a negative verdict (a leak found, a log that does not verify), like
 ``diff``; 2 is a usage error (Click); 70 is an unexpected internal error.
@@ -59,6 +60,7 @@ __all__ = [
     "CryptoError",
     "DataIntegrityError",
     "FrameError",
+    "HsmUnavailableError",
     "IdempotencyConflictError",
     "InputError",
     "IsolationViolationError",
@@ -324,6 +326,28 @@ class IsolationViolationError(AdmissionError):
     code = "admission.isolation"
     hint = "The change opens a leak between tenants (counterexample above); it was refused."
 
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        *,
+        counterexamples: Sequence[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(violations, hint=hint)
+        self.counterexamples = tuple(counterexamples)
+        if self.counterexamples:
+            shown = "\n".join(f"counterexample:\n{text}" for text in self.counterexamples[:3])
+            self.message = f"{self.message}\n{shown}"
+            self.args = (self.message,)
+
+    def details(self) -> list[dict[str, object]]:
+        found = super().details()
+        for item, violation in zip(found, self.violations, strict=True):
+            text = getattr(violation, "counterexample", "")
+            if text:
+                item["counterexample"] = text
+        return found
+
 
 class CapacityError(AdmissionError):
     """Reservations would exceed a host, a resource pool or a tenant's upper bound."""
@@ -410,6 +434,16 @@ class AuditUnavailableError(UnavailableError):
 
     code = "unavailable.audit"
     hint = "Free space for the audit log or restore its storage; changes resume afterwards."
+
+
+class HsmUnavailableError(UnavailableError):
+    """The PKCS#11 module or token holding tenant keys cannot be used; no key is released."""
+
+    code = "unavailable.hsm"
+    hint = (
+        "Check TENANTRY_HSM_MODULE, TENANTRY_HSM_TOKEN and the PIN (TENANTRY_HSM_PIN or "
+        "TENANTRY_HSM_PIN_FILE), and that the token is initialised."
+    )
 
 
 def all_error_classes() -> list[type[TenantryError]]:

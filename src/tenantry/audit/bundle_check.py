@@ -132,24 +132,22 @@ def _check_view(
             )
             continue
         number = record.tenant_seq
-        if number is not None and number != expected:
+        if number is None:
+            continue  # written before entries were numbered
+        if number != expected:
             # The tenant's entries are numbered 0, 1, 2, ... inside their signed bodies: a
             # skipped number is an entry of this tenant kept out of the view.
-            missing = (
-                f"number {expected}"
-                if number == expected + 1
-                else f"numbers {expected}..{number - 1}"
-            )
+            gap = f"{expected}" if number == expected + 1 else f"{expected}..{number - 1}"
             findings.append(
                 Finding(
                     Problem.VIEW_INCOMPLETE,
-                    f"the view skips the tenant's entry {missing}: before entry {position}"
+                    f"the view skips the tenant's entry number {gap}: before entry {position}"
                     if number > expected
                     else f"entry {position} repeats the tenant's number {number}",
                     position,
                 )
             )
-        expected = (number if number is not None else expected) + 1
+        expected = number + 1
 
 
 def _signed(head: SignedTreeHead, key: bytes, what: str, findings: list[Finding]) -> bool:

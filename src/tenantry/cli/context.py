@@ -20,7 +20,9 @@ class CliState:
     store: str | None = None
     verbose: bool = False
     out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    err: Console = field(
+        default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True)
+    )
     _service: Service | None = None
 
     def store_url(self) -> str:

@@ -7,6 +7,7 @@ import traceback
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from tenantry import __version__
@@ -18,10 +19,10 @@ __all__ = ["app", "main"]
 
 def report(exc: TenantryError) -> None:
     """One red line (or a list) saying what is wrong, then what to do."""
-    state.err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc}", markup=True)
+    state.err.print(f"[bold red]error[/] [dim]({exc.code})[/]: {escape(str(exc))}", markup=True)
     hint = exc.diagnostics()
     if hint:
-        state.err.print(f"[yellow]hint[/]: {hint}", markup=True)
+        state.err.print(f"[yellow]hint[/]: {escape(hint)}", markup=True)
 
 
 class _Group(TyperGroup):

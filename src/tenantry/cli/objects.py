@@ -60,4 +60,4 @@ def delete(
     """Delete one object (refused while other objects use it)."""
     service = state.service()
     result = service.delete(state.actor(), kind, _ref(kind, name))
-    state.out.print(f"deleted {kind} {name} (generation {result.generation}).")
+    state.out.print(f"deleted {kind} {name} (generation {result.generation}).", markup=False)

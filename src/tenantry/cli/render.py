@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tenantry.model import ChangeSet, Model, Op, Ref
@@ -31,7 +32,9 @@ def render_plan(console: Console, changes: ChangeSet, placements: dict[Ref, str]
         detail = ", ".join(change.changed_fields())
         if change.ref in placements:
             detail = f"placed on host {placements[change.ref]}" + (f"; {detail}" if detail else "")
-        table.add_row(f"[{style}]{sign}[/]", str(change.kind), str(change.ref), detail)
+        table.add_row(
+            f"[{style}]{sign}[/]", str(change.kind), escape(str(change.ref)), escape(detail)
+        )
     console.print(table)
     counts = changes.counts()
     console.print(
@@ -49,7 +52,7 @@ def render_objects(console: Console, rows: Sequence[tuple[Ref, Model]], kind: st
         data = obj.model_dump(mode="json", exclude_defaults=True)
         data.pop("name", None)
         summary = ", ".join(f"{k}={_short(v)}" for k, v in list(data.items())[:4])
-        table.add_row(str(ref), summary)
+        table.add_row(escape(str(ref)), escape(summary))
     console.print(table)
 
 

@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from tenantry.cli.context import state
 from tenantry.cli.main import app
 from tenantry.cli.render import render_plan
+from tenantry.dataplane.enforcement import EnforcementHook
+from tenantry.dataplane.reference import ReferenceBackend
 from tenantry.spec import dump_spec, load_specs, spec_json_schema
 
 Files = Annotated[
@@ -54,12 +57,16 @@ def apply(files: Files, prune: Prune = False) -> None:
     """Make the store hold the declared state: atomic, audited, idempotent."""
     loaded = load_specs(files)
     service = state.service()
+    enforcement = EnforcementHook(ReferenceBackend())
+    service.add_hook(enforcement)
     result = service.apply(state.actor(), loaded.estate, prune=prune)
     render_plan(state.out, result.plan.changes, result.plan.placements)
     if result.changed:
         state.out.print(f"Applied (generation {result.generation}).")
+    if enforcement.report is not None:
+        state.out.print(str(enforcement.report))
     for error in result.hook_errors:
-        state.err.print(f"[yellow]warning[/]: {error}", markup=True)
+        state.err.print(f"[yellow]warning[/]: {escape(error)}", markup=True)
 
 
 @app.command()
@@ -74,4 +81,4 @@ def export(
         state.out.print(text, end="", markup=False)
     else:
         output.write_text(text, encoding="utf-8")
-        state.err.print(f"wrote {output}")
+        state.err.print(f"wrote {output}", markup=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
@@ -106,24 +107,33 @@ _UNITS = {
 _QUANTITY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
-def parse_bytes(value: Any) -> int:
-    """``512GiB``, ``1.5TiB``, ``100MB`` or an int of bytes, to bytes."""
+def _parse_quantity(
+    value: Any, units: dict[str, int], pattern: re.Pattern[str], what: str, example: str
+) -> int:
+    """An int, or a decimal number with a unit, to an exact whole number of base units."""
     if isinstance(value, bool):
-        raise ValueError("expected a size such as 16GiB, not a boolean")
+        raise ValueError(f"expected a {what} such as {example}, not a boolean")
     if isinstance(value, int):
         if value < 0:
-            raise ValueError("a size cannot be negative")
+            raise ValueError(f"a {what} cannot be negative")
         return value
     if not isinstance(value, str):
-        raise ValueError(f"expected a size such as 16GiB, got {type(value).__name__}")
-    match = _QUANTITY_RE.match(value)
+        raise ValueError(f"expected a {what} such as {example}, got {type(value).__name__}")
+    match = pattern.match(value)
     unit = match.group(2).lower() if match else ""
-    if not match or unit not in _UNITS:
-        raise ValueError(f"{value!r} is not a size (use B, KiB, MiB, GiB, TiB or KB, MB, GB, TB)")
-    amount = float(match.group(1)) * _UNITS[unit]
-    if amount != int(amount):
-        raise ValueError(f"{value!r} is not a whole number of bytes")
+    if not match or unit not in units:
+        names = ", ".join(sorted({u for u in units if u}))
+        raise ValueError(f"{value!r} is not a {what} (units: {names}; e.g. {example})")
+    # Decimal, not float: quantities beyond 2**53 must round-trip exactly.
+    amount = Decimal(match.group(1)) * units[unit]
+    if amount != amount.to_integral_value():
+        raise ValueError(f"{value!r} is not a whole number of base units")
     return int(amount)
+
+
+def parse_bytes(value: Any) -> int:
+    """``512GiB``, ``1.5TiB``, ``100MB`` or an int of bytes, to bytes."""
+    return _parse_quantity(value, _UNITS, _QUANTITY_RE, "size", "16GiB")
 
 
 def format_bytes(value: int) -> str:
@@ -156,19 +166,7 @@ _RATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)(?:/s|ps)?\s*$")
 
 
 def _parse_rate(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("expected a rate such as 100Mbit, not a boolean")
-    if isinstance(value, int):
-        if value < 0:
-            raise ValueError("a rate cannot be negative")
-        return value
-    if isinstance(value, str):
-        match = _RATE_RE.match(value)
-        if match and match.group(2).lower() in _RATE_UNITS:
-            amount = float(match.group(1)) * _RATE_UNITS[match.group(2).lower()]
-            if amount == int(amount):
-                return int(amount)
-    raise ValueError(f"{value!r} is not a rate (use bit, Kbit, Mbit, Gbit, e.g. 100Mbit)")
+    return _parse_quantity(value, _RATE_UNITS, _RATE_RE, "rate", "100Mbit")
 
 
 def _format_rate(value: int) -> str:

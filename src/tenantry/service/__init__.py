@@ -4,6 +4,13 @@ from tenantry.governance import Actor
 from tenantry.service.admission import AdmissionCheck, admit
 from tenantry.service.audit_appender import AuditAppender
 from tenantry.service.auditing import AuditTrail
+from tenantry.service.keys import (
+    GuestDiskSealer,
+    TenantKeys,
+    image_path,
+    open_guest_disk,
+    release_for_image,
+)
 from tenantry.service.service import ApplyResult, CommitHook, Plan, Service
 
 __all__ = [
@@ -13,7 +20,12 @@ __all__ = [
     "AuditAppender",
     "AuditTrail",
     "CommitHook",
+    "GuestDiskSealer",
     "Plan",
     "Service",
+    "TenantKeys",
     "admit",
+    "image_path",
+    "open_guest_disk",
+    "release_for_image",
 ]

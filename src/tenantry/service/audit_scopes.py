@@ -21,7 +21,14 @@ from tenantry.errors import AdmissionError, TenantryError
 from tenantry.governance import Actor
 from tenantry.model import PROVIDER, Change, Kind, Ref
 
-__all__ = ["ANOTHER_TENANT", "OUTSIDE", "applied_records", "object_scope", "refused_records"]
+__all__ = [
+    "ANOTHER_TENANT",
+    "OUTSIDE",
+    "applied_records",
+    "event_records",
+    "object_scope",
+    "refused_records",
+]
 
 ANOTHER_TENANT = "(a user of another tenant)"
 """How an entry names an actor from a tenant other than the one it concerns."""
@@ -127,6 +134,58 @@ def refused_records(
             )
         )
     return records
+
+
+def event_records(
+    actor: Actor,
+    action: str,
+    outcome: Outcome,
+    *,
+    targets: Sequence[str],
+    tenants: Sequence[str],
+    reason: str,
+    details: dict[str, Any],
+) -> list[AuditRecord]:
+    """An event (a login, a key release) as one entry per tenant concerned (or one provider
+    entry): targets naming another tenant's object are masked, and where several tenants are
+    concerned each keeps only the reason's code (the words before the first colon)."""
+    now = datetime.now(UTC)
+    scopes: list[str | None] = [*sorted(set(tenants))] or [None]
+    shared = len(scopes) > 1
+    operation = uuid.uuid4().hex if shared else None
+    records = []
+    for scope in scopes:
+        name, source = _who(actor, scope)
+        shown = [
+            t if _target_scope(t) in (None, scope) or scope is None else _masked(t) for t in targets
+        ]
+        records.append(
+            AuditRecord(
+                actor=name,
+                source=source,
+                action=action,
+                outcome=outcome,
+                targets=tuple(shown),
+                tenants=() if scope is None else (scope,),
+                reason=reason.split(":", 1)[0] if shared and scope is not None else reason,
+                details=details | ({"operation": operation} if operation else {}),
+                time=now,
+            )
+        )
+    return records
+
+
+def _target_scope(target: str) -> str | None:
+    # Targets read "[verb] kind ref" (``update guest acme/web``, ``disk acme/web/root``).
+    words = target.split()
+    if len(words) < 2:
+        return None
+    return object_scope(words[-2], Ref.parse(words[-1]))
+
+
+def _masked(target: str) -> str:
+    words = target.split()
+    return " ".join([*words[:-1], OUTSIDE])
 
 
 def _reason_within(error: TenantryError, scope: str | None) -> str:

@@ -31,7 +31,7 @@ from tenantry.model import (
 )
 from tenantry.service.admission import DEFAULT_CHECKS, AdmissionCheck, admit, refusal
 from tenantry.service.audit_outage import AuditOutage
-from tenantry.service.audit_scopes import applied_records, refused_records
+from tenantry.service.audit_scopes import applied_records, event_records, refused_records
 from tenantry.service.auditing import AuditTrail
 from tenantry.service.planning import place_guests
 from tenantry.service.signing import load_signing_key
@@ -129,6 +129,7 @@ class Service:
         *,
         targets: Sequence[str] = (),
         tenant: str | None = None,
+        tenants: Sequence[str] = (),
         reason: str = "",
         details: Mapping[str, Any] | None = None,
     ) -> SignedTreeHead:
@@ -136,20 +137,21 @@ class Service:
         grant) durably, with its signed head; AuditUnavailableError if it cannot be written,
         in which case the caller must not go on (fail closed).
 
-        An entry concerns one tenant at most (``tenant``) and names only what that tenant may
-        see: for an event about several tenants' objects, record one event per tenant.
+        An entry concerns one tenant at most: an event about several tenants (``tenants``) is
+        written as one entry per tenant, in one transaction, each masking the other tenants'
+        objects in ``targets`` (written ``kind owner/name``) and keeping only the code of
+        ``reason`` (``code: message``).
         """
-        record = AuditRecord(
-            actor=actor.name,
-            source=actor.source,
-            action=action,
-            outcome=Outcome(outcome),
+        records = event_records(
+            actor,
+            action,
+            Outcome(outcome),
             targets=tuple(targets),
-            tenants=() if tenant is None else (tenant,),
+            tenants=[*tenants, *([] if tenant is None else [tenant])],
             reason=reason,
             details=dict(details or {}),
         )
-        head = self._append([record])
+        head = self._append(records)
         if head is None:  # pragma: no cover - an append with a signer always signs
             raise AuditUnavailableError("the audit event was written without a signed head")
         return head
@@ -237,6 +239,7 @@ class Service:
     # ------------------------------------------------------------------ internals
 
     def _plan(self, actor: Actor, snapshot: Snapshot, declared: Estate, *, prune: bool) -> Plan:
+        self._check_scope(actor, declared)
         current = snapshot.estate
         placed_estate, placements, problems = place_guests(current, declared)
         if problems:
@@ -252,6 +255,25 @@ class Service:
         return Plan(
             changes, snapshot.generation, current, current.with_changes(changes), placements
         )
+
+    def _check_scope(self, actor: Actor, declared: Estate) -> None:
+        """Refuse, before any diff, objects the actor may not even know about.
+
+        Otherwise an unchanged object outside the actor's boundary would plan as "no change"
+        and reveal that it exists, and what it holds.
+        """
+        if actor.is_provider:
+            return
+        for kind in KIND_INFO:
+            for ref, obj in declared.items(kind):
+                if not is_visible(actor, kind, ref):
+                    exc = PermissionDeniedError(
+                        f"{actor} may not declare {kind} {ref}: outside the tenant's boundary"
+                    )
+                    # Recorded as an update whether or not the object exists: no oracle.
+                    attempt = Change(Op.UPDATE, kind, ref, None, obj)
+                    self._audit_refusal(actor, "apply", (attempt,), exc)
+                    raise exc
 
     def _judge(self, actor: Actor, plan: Plan) -> None:
         for change in plan.changes:

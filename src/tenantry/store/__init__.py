@@ -3,6 +3,7 @@
 from tenantry.store.audit_log import HeadSigner
 from tenantry.store.audit_reads import StoredAuditEntry
 from tenantry.store.engine import redact_url
+from tenantry.store.keys import StoreKeyRecords
 from tenantry.store.store import Snapshot, Store
 
-__all__ = ["HeadSigner", "Snapshot", "Store", "StoredAuditEntry", "redact_url"]
+__all__ = ["HeadSigner", "Snapshot", "Store", "StoreKeyRecords", "StoredAuditEntry", "redact_url"]

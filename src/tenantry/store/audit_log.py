@@ -44,7 +44,7 @@ class PreparedBatch:
     bodies: list[str]
     hashes: list[bytes]
     times: list[datetime | str]
-    tenants: list[tuple[int, str, int]]
+    tenants: list[tuple[int, str, int | None]]
 
     def __len__(self) -> int:
         return len(self.bodies)
@@ -53,18 +53,19 @@ class PreparedBatch:
 def prepare(
     records: Sequence[AuditRecord], next_numbers: dict[str, int], *, sqlite: bool
 ) -> PreparedBatch:
-    """Number each record among its tenant's entries (from ``next_numbers``, advanced in
-    place), then encode and hash it."""
+    """Number each single-tenant record among its tenant's entries (from ``next_numbers``,
+    advanced in place), then encode and hash it. A record naming several tenants (the
+    service never writes one) is indexed under each, unnumbered."""
     batch = PreparedBatch([], [], [], [])
     for offset, record in enumerate(records):
         tenants = record.tenants
         number = None
-        if tenants:
-            if len(tenants) > 1:
-                raise ValueError("an audit entry concerns one tenant at most")
+        if len(tenants) == 1:
             number = next_numbers[tenants[0]]
             next_numbers[tenants[0]] = number + 1
             batch.tenants.append((offset, tenants[0], number))
+        else:
+            batch.tenants.extend((offset, tenant, None) for tenant in sorted(set(tenants)))
         body, iso = record.encode(tenant_seq=number)
         batch.bodies.append(body)
         batch.hashes.append(leaf_hash(body.encode()))
@@ -75,7 +76,7 @@ def prepare(
 
 _LAST_NUMBER = (
     select(AuditTenantRow.tenant_seq)
-    .where(AuditTenantRow.tenant == bindparam("tenant"))
+    .where(AuditTenantRow.tenant == bindparam("tenant"), AuditTenantRow.tenant_seq.is_not(None))
     .order_by(AuditTenantRow.seq.desc())
     .limit(1)
 )
@@ -104,7 +105,7 @@ def append_entries(
     # Tenant numbers continue from the last entry of each tenant, so records are encoded
     # under the lock (a batch of 10^4 takes a few tens of milliseconds).
     numbers: dict[str, int] = {}
-    for tenant in {r.tenants[0] for r in records if r.tenants}:
+    for tenant in {r.tenants[0] for r in records if len(r.tenants) == 1}:
         last_number = connection.execute(_LAST_NUMBER, {"tenant": tenant}).scalar()
         numbers[tenant] = 0 if last_number is None else int(last_number) + 1
     entries = prepare(records, numbers, sqlite=connection.dialect.name == "sqlite")

@@ -19,7 +19,7 @@ from tenantry.errors import StoreUnavailableError
 from tenantry.model import Kind, Ref
 from tenantry.store.audit_log import TILE_HEIGHT, read_heads, stored_nodes
 from tenantry.store.audit_tables import AuditLogRow, EstateCommitRow, EstateHistoryRow
-from tenantry.store.engine import describe_failure
+from tenantry.store.engine import describe
 from tenantry.store.tables import AuditEntryRow, AuditTenantRow
 
 __all__ = ["AuditReads", "StoredAuditEntry"]
@@ -108,9 +108,7 @@ class AuditReads:
                 finally:
                     cursor.close()
         except SQLAlchemyError as exc:
-            raise StoreUnavailableError(
-                f"store {self.url} failed: {describe_failure(exc)}"
-            ) from exc
+            raise StoreUnavailableError(f"store {self.url} failed: {describe(exc)}") from exc
 
     def leaf_hashes(self, chunk: int = 100_000) -> bytes:
         """Every stored leaf hash, in seq order, end to end (to build a tree in memory)."""
@@ -129,9 +127,7 @@ class AuditReads:
                 finally:
                     cursor.close()
         except SQLAlchemyError as exc:
-            raise StoreUnavailableError(
-                f"store {self.url} failed: {describe_failure(exc)}"
-            ) from exc
+            raise StoreUnavailableError(f"store {self.url} failed: {describe(exc)}") from exc
         return b"".join(parts)
 
     def log_size_at(self, generation: int) -> int | None:

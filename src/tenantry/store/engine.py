@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from tenantry.errors import StoreUnavailableError
 
-__all__ = ["create_store_engine", "describe_failure", "migrate", "redact_url"]
+__all__ = ["create_store_engine", "describe", "migrate", "redact_url"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -86,11 +86,12 @@ def migrate(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise StoreUnavailableError(f"cannot migrate the store: {exc.__class__.__name__}") from exc
+        where = engine.url.render_as_string(hide_password=True)
+        raise StoreUnavailableError(f"cannot open the store {where}: {describe(exc)}") from exc
 
 
-def describe_failure(exc: SQLAlchemyError) -> str:
-    """The driver's first line: what failed, without echoing parameters (may hold secrets)."""
+def describe(exc: SQLAlchemyError) -> str:
+    """The driver's first line of complaint, without the statement's parameters."""
     original = getattr(exc, "orig", None)
     text = str(original if original is not None else exc).splitlines()
     return text[0][:300] if text else exc.__class__.__name__

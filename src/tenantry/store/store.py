@@ -23,7 +23,7 @@ from tenantry.model import KIND_INFO, ChangeSet, Estate, Kind, Model, Op, Ref
 from tenantry.store.audit_log import HeadSigner, append_entries
 from tenantry.store.audit_reads import AuditReads
 from tenantry.store.audit_tables import EstateCommitRow, EstateHistoryRow
-from tenantry.store.engine import create_store_engine, describe_failure, migrate, redact_url
+from tenantry.store.engine import create_store_engine, describe, migrate, redact_url
 from tenantry.store.tables import EstateRow, ObjectRow
 
 __all__ = ["Snapshot", "Store"]
@@ -63,7 +63,7 @@ class Store(AuditReads):
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StoreUnavailableError(
-                f"cannot open the store {store.url}: {describe_failure(exc)}"
+                f"cannot open the store {store.url}: {describe(exc)}"
             ) from exc
         return store
 
@@ -95,10 +95,8 @@ class Store(AuditReads):
             if write and _is_io_error(exc):
                 # After a failed fsync the page cache no longer says what is on disk: never
                 # acknowledge another write from this process (THREATS row 49).
-                self._io_failed = describe_failure(exc)
-            raise StoreUnavailableError(
-                f"store {self.url} failed: {describe_failure(exc)}"
-            ) from exc
+                self._io_failed = describe(exc)
+            raise StoreUnavailableError(f"store {self.url} failed: {describe(exc)}") from exc
 
     def generation(self) -> int:
         """The current generation (bumped by every committed change set)."""
@@ -171,7 +169,7 @@ class Store(AuditReads):
                 return generation
         except IntegrityError as exc:
             raise StaleRevisionError(
-                f"a concurrent writer got there first: {describe_failure(exc)}"
+                f"a concurrent writer got there first: {describe(exc)}"
             ) from exc
 
     def append_audit(

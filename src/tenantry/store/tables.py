@@ -82,5 +82,6 @@ class AuditTenantRow(Base):
 
     tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    tenant_seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    """The entry's number among the tenant's entries (also in the entry's body)."""
+    tenant_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The entry's number among the tenant's entries (also in the entry's body); none for an
+    entry naming several tenants."""

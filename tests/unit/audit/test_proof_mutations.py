@@ -8,7 +8,7 @@ is the genuine proof of a true statement; over >= 10^3 forgeries of each kind no
 from __future__ import annotations
 
 import hypothesis.strategies as st
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 from tenantry.audit import (
     MemoryNodes,
@@ -55,7 +55,11 @@ def path_edits(draw: st.DrawFn, path: tuple[bytes, ...]) -> tuple[bytes, ...]:
     return tuple(items)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_forged_inclusion_proofs_are_rejected(data: st.DataObject) -> None:
     """Only the genuine audit path of a leaf really at that index verifies."""
@@ -85,7 +89,11 @@ def test_forged_inclusion_proofs_are_rejected(data: st.DataObject) -> None:
     assert verify_inclusion(leaf, claimed_index, claimed_size, path, root) == true_statement
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_forged_consistency_proofs_are_rejected(data: st.DataObject) -> None:
     """Only the genuine proof between two real heads of the same log verifies."""

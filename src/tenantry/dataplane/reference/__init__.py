@@ -1,1 +1,6 @@
-"""The reference data plane: the embedded default and the executable definition of the semantics."""
+"""The reference backend: in-process, no root, no daemons; the executable semantics."""
+
+from tenantry.dataplane.reference.backend import ReferenceBackend
+from tenantry.dataplane.reference.conntrack import ConnTrack
+
+__all__ = ["ConnTrack", "ReferenceBackend"]

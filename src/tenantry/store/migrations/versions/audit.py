@@ -1,7 +1,7 @@
 """Audit log: frontier, tiles and signed heads; estate history for forensic snapshots.
 
 Revision ID: audit
-Revises: 0001
+Revises: keys
 """
 
 import json
@@ -12,7 +12,7 @@ from alembic import op
 from tenantry.audit.frontier import Frontier
 
 revision = "audit"
-down_revision = "0001"
+down_revision = "keys"
 branch_labels = None
 depends_on = None
 
@@ -67,14 +67,13 @@ def _rekey_tenant_index() -> None:
         "audit_tenants_keyed",
         sa.Column("tenant", sa.String(63), primary_key=True),
         sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("tenant_seq", sa.BigInteger, nullable=False),
+        sa.Column("tenant_seq", sa.BigInteger, nullable=True),
         sqlite_with_rowid=False,
     )
-    # Entries written before numbering get their numbers in the index only (their bodies,
-    # already hashed into the log, say null).
+    # Entries written before numbering stay unnumbered (their bodies, already hashed into
+    # the log, carry no number); numbering starts with the next entry of each tenant.
     op.execute(
-        "INSERT INTO audit_tenants_keyed (tenant, seq, tenant_seq) SELECT tenant, seq, "
-        "ROW_NUMBER() OVER (PARTITION BY tenant ORDER BY seq) - 1 FROM audit_tenants"
+        "INSERT INTO audit_tenants_keyed (tenant, seq) SELECT tenant, seq FROM audit_tenants"
     )
     op.drop_index("ix_audit_tenants_tenant", "audit_tenants")
     op.drop_table("audit_tenants")

@@ -1,0 +1,101 @@
+"""Compiling one policy: rules with merged port sets and peers resolved to address-set keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tenantry.compiler.program import (
+    ANY_PROTOCOL,
+    AddressSetKey,
+    CompiledPeer,
+    CompiledPolicy,
+    CompiledRule,
+    PeerKind,
+    RuleOrigin,
+)
+from tenantry.model import PROTOCOL_NUMBERS, PROVIDER, Peer, Policy, Ref, Selector
+
+__all__ = ["compile_policy", "merge_ranges", "peer_key", "selector_key"]
+
+ANY_PEER = CompiledPeer(PeerKind.ANY)
+
+
+def merge_ranges(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """Sorted, non-overlapping, non-adjacent ranges covering the same ports."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return tuple(merged)
+
+
+def selector_key(owner: str, selector: Selector) -> AddressSetKey:
+    """The scope a selector picks from: the owner's vNICs, or (provider) the named tenants'."""
+    tenants = None
+    if owner == PROVIDER and selector.tenants is not None:
+        tenants = tuple(sorted(set(selector.tenants)))
+    return AddressSetKey(owner=owner, tags=tuple(sorted(set(selector.tags))), tenants=tenants)
+
+
+def peer_key(owner: str, peer: Peer) -> AddressSetKey | None:
+    """The address set a peer needs, if any."""
+    if peer.selector is not None:
+        return selector_key(owner, peer.selector)
+    if peer.service is not None:
+        return AddressSetKey(owner=PROVIDER, service=peer.service)
+    return None
+
+
+def compile_policy(
+    policy_id: int,
+    ref: Ref,
+    policy: Policy,
+    address_set: Callable[[AddressSetKey], int],
+    intern: dict[object, object],
+) -> CompiledPolicy:
+    """One policy, with each peer's address set id from ``address_set``.
+
+    ``intern`` shares equal port tuples and peers between rules (memory at scale).
+    """
+    rules = []
+    for index, rule in enumerate(policy.rules):
+        peer = rule.peer
+        key = peer_key(ref.owner, peer)
+        if key is not None:
+            kind = PeerKind.SERVICE if peer.service is not None else PeerKind.SELECTOR
+            compiled_peer = CompiledPeer(kind, address_set=address_set(key), service=peer.service)
+        elif peer.cidr is not None:
+            compiled_peer = CompiledPeer(PeerKind.CIDR, cidrs=(peer.cidr,))
+        else:
+            compiled_peer = ANY_PEER
+        ports = merge_ranges(rule.ports)
+        rules.append(
+            CompiledRule(
+                origin=RuleOrigin(ref, index),
+                tier=policy.tier,
+                action=rule.action,
+                direction=rule.direction,
+                protocol=PROTOCOL_NUMBERS.get(rule.protocol, ANY_PROTOCOL),
+                ports=intern.setdefault(ports, ports),  # type: ignore[arg-type]
+                peer=intern.setdefault(compiled_peer, compiled_peer),  # type: ignore[arg-type]
+                log=rule.log,
+            )
+        )
+    scope = selector_key(ref.owner, policy.applies_to)
+    return CompiledPolicy(
+        policy_id,
+        ref,
+        policy.tier,
+        policy.order,
+        intern.setdefault(scope, scope),  # type: ignore[arg-type]
+        tuple(rules),
+    )
+
+
+def applies(owner: str, scope: AddressSetKey) -> bool:
+    """Whether ports of ``owner`` are in a selector scope (tags aside)."""
+    if scope.owner != PROVIDER:
+        return owner == scope.owner
+    return scope.tenants is None or owner in scope.tenants
