@@ -122,7 +122,7 @@ class Bundle:
         """A bundle from its JSON document; InputError naming the bad field if malformed."""
         try:
             parsed = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InputError(f"the bundle is not JSON: {exc}") from exc
         return cls.from_json(parsed)
 

@@ -157,7 +157,7 @@ class AuditRecord:
         """The record from its canonical bytes; InputError if they are not a record."""
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InputError(f"{where}: not JSON") from exc
         return cls.from_json(data, where=where)
 

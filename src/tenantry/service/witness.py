@@ -31,7 +31,7 @@ def read_checkpoints(directory: Path, *, log_id: str | None = None) -> list[Sign
     for path in sorted(directory.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise InputError(f"{path}: not a readable JSON checkpoint ({exc})") from exc
         head = SignedTreeHead.from_json(data, where=str(path))
         if log_id is None or head.log_id == log_id:
