@@ -11,7 +11,7 @@ operation share an ``operation`` id, so the provider can put them back together.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +53,14 @@ def _scopes(actor: Actor, changes: Iterable[Change]) -> dict[str | None, list[Ch
     return grouped or {None: []}
 
 
+def _each_scope(
+    actor: Actor, changes: Sequence[Change]
+) -> Iterator[tuple[str | None, list[Change], str, str]]:
+    """Per scope, in a stable order: its changes, and how its entry names the actor."""
+    for scope, mine in sorted(_scopes(actor, changes).items(), key=lambda kv: kv[0] or ""):
+        yield scope, mine, *_who(actor, scope)
+
+
 def _who(actor: Actor, scope: str | None) -> tuple[str, str]:
     if actor.tenant is not None and scope is not None and scope != actor.tenant:
         return ANOTHER_TENANT, ""
@@ -70,8 +78,7 @@ def applied_records(
     now = datetime.now(UTC)
     operation = uuid.uuid4().hex
     records = []
-    for scope, mine in sorted(_scopes(actor, changes).items(), key=lambda kv: kv[0] or ""):
-        name, source = _who(actor, scope)
+    for scope, mine, name, source in _each_scope(actor, changes):
         counts: dict[str, int] = {}
         for change in mine:
             counts[str(change.op)] = counts.get(str(change.op), 0) + 1
@@ -111,8 +118,7 @@ def refused_records(
     now = datetime.now(UTC)
     operation = uuid.uuid4().hex
     records = []
-    for scope, mine in sorted(_scopes(actor, changes).items(), key=lambda kv: kv[0] or ""):
-        name, source = _who(actor, scope)
+    for scope, mine, name, source in _each_scope(actor, changes):
         targets = [str(c) for c in mine]
         if scope is not None and scope == actor.tenant:
             # The actor's own tenant learns that its user reached outside, not what for.

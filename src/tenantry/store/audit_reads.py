@@ -84,15 +84,24 @@ class AuditReads:
         self, chunk: int = 50_000
     ) -> Iterator[tuple[list[int], list[bytes], list[bytes]]]:
         """Every entry in seq order, ``chunk`` at a time, as columns: positions, bodies and
-        stored leaf hashes. Rows outside 0..size (inserted by someone) show up too.
-
-        Reads through the driver's cursor (a server-side one on PostgreSQL) in one snapshot:
-        verifying 10^6 entries must not spend its time building ORM rows.
-        """
+        stored leaf hashes. Rows outside 0..size (inserted by someone) show up too."""
         # Bodies come back as bytes: the verifier hashes them, and decoding to text only to
         # encode again costs a tenth of the scan.
         body = "convert_to(body, 'UTF8')" if self._is_postgres else "CAST(body AS BLOB)"
         query = f"SELECT seq, {body}, leaf_hash FROM audit_entries ORDER BY seq"  # noqa: S608
+        for rows in self._scan(query, chunk):
+            seqs, bodies, hashes = zip(*rows, strict=True)
+            yield list(seqs), list(bodies), list(hashes)
+
+    def leaf_hashes(self, chunk: int = 100_000) -> bytes:
+        """Every stored leaf hash, in seq order, end to end (to build a tree in memory)."""
+        query = "SELECT leaf_hash FROM audit_entries ORDER BY seq"
+        return b"".join(b"".join([row[0] for row in rows]) for rows in self._scan(query, chunk))
+
+    def _scan(self, query: str, chunk: int) -> Iterator[list[Any]]:
+        """Rows of ``query``, ``chunk`` at a time, through the driver's own cursor (a
+        server-side one on PostgreSQL), in one snapshot: scanning 10^6 entries must not spend
+        its time building ORM rows."""
         try:
             with self._engine.connect() as connection:
                 driver = connection.connection.driver_connection
@@ -103,32 +112,11 @@ class AuditReads:
                 try:
                     cursor.execute(query)
                     while rows := cursor.fetchmany(chunk):
-                        seqs, bodies, hashes = zip(*rows, strict=True)
-                        yield list(seqs), list(bodies), list(hashes)
+                        yield rows
                 finally:
                     cursor.close()
         except SQLAlchemyError as exc:
             raise StoreUnavailableError(f"store {self.url} failed: {describe(exc)}") from exc
-
-    def leaf_hashes(self, chunk: int = 100_000) -> bytes:
-        """Every stored leaf hash, in seq order, end to end (to build a tree in memory)."""
-        parts = []
-        try:
-            with self._engine.connect() as connection:
-                driver = connection.connection.driver_connection
-                if driver is None:  # pragma: no cover - a pooled connection always has one
-                    raise StoreUnavailableError(f"store {self.url} has no driver connection")
-                named = {"name": "tenantry_leaf_scan"} if self._is_postgres else {}
-                cursor = driver.cursor(**named)
-                try:
-                    cursor.execute("SELECT leaf_hash FROM audit_entries ORDER BY seq")
-                    while rows := cursor.fetchmany(chunk):
-                        parts.append(b"".join([row[0] for row in rows]))
-                finally:
-                    cursor.close()
-        except SQLAlchemyError as exc:
-            raise StoreUnavailableError(f"store {self.url} failed: {describe(exc)}") from exc
-        return b"".join(parts)
 
     def log_size_at(self, generation: int) -> int | None:
         """How long the audit log was right after ``generation`` was committed."""
