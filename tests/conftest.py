@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("CI", "").lower() == "true",
         help="fail, instead of skipping, tests whose real components are missing (default in CI)",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    del config
+    # Tests never touch the runner's real state directory, and every service they start (in
+    # process or as a server subprocess) signs the audit log with one session key: a store
+    # seeded in process and served by a subprocess must not see two log identities.
+    state = Path(tempfile.mkdtemp(prefix="tenantry-tests-"))
+    os.environ.setdefault("XDG_DATA_HOME", str(state / "data"))
+    os.environ.setdefault("TENANTRY_AUDIT_KEY", str(state / "audit-signing-key.pem"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=default_home, description="state directory")
     store: str | None = Field(None, description="store URL; default: SQLite file in home")
+    audit_key: Path | None = Field(
+        None,
+        description="Ed25519 key that signs the audit log's tree heads (PEM, mode 0600; created "
+        "on first use); default: audit-signing-key.pem in home. Keep it away from the store's "
+        "administrators.",
+    )
 
     # ---- the API server (`tenantry serve`) and governance
     api_host: str = Field("127.0.0.1", description="address the API listens on (loopback)")
@@ -51,3 +57,7 @@ class Settings(BaseSettings):
         if self.store:
             return self.store
         return f"sqlite:///{(self.home / 'tenantry.db').expanduser()}"
+
+    def audit_key_path(self) -> Path:
+        """Where the audit signing key lives."""
+        return (self.audit_key or self.home / "audit-signing-key.pem").expanduser()

@@ -3,6 +3,7 @@
 from tenantry.cli import (  # noqa: F401 - registers the commands
     accounts,
     approvals,
+    audit,
     credentials,
     disk,
     keys,

@@ -2,6 +2,8 @@
 
 from tenantry.governance import Actor
 from tenantry.service.admission import AdmissionCheck, admit
+from tenantry.service.audit_appender import AuditAppender
+from tenantry.service.auditing import AuditTrail
 from tenantry.service.keys import (
     GuestDiskSealer,
     TenantKeys,
@@ -15,6 +17,8 @@ __all__ = [
     "Actor",
     "AdmissionCheck",
     "ApplyResult",
+    "AuditAppender",
+    "AuditTrail",
     "CommitHook",
     "GuestDiskSealer",
     "Plan",

@@ -111,7 +111,7 @@ class AccessControl:
             tenants=[tenant or ""],
             details={"privileges": sorted(map(str, role.privileges))},
         )
-        self._store.add_role(role, [record])
+        self._store.add_role(role, record)
         return role
 
     def delete_role(self, actor: Actor, tenant: str | None, name: str) -> None:
@@ -126,7 +126,7 @@ class AccessControl:
             targets=[f"role {domain_name(tenant)}/{name}"],
             tenants=[tenant or ""],
         )
-        if not self._store.delete_role(domain_name(tenant), name, [record]):
+        if not self._store.delete_role(domain_name(tenant), name, record):
             raise NotFoundError(f"role {name} not found")
 
     # ------------------------------------------------------------------ permissions
@@ -186,7 +186,7 @@ class AccessControl:
             tenants=[tenant or "", node.tenant or ""],
             details={"propagate": propagate},
         )
-        self._store.add_permission(permission, self._service.clock(), [record])
+        self._store.add_permission(permission, self._service.clock(), record)
         return permission
 
     def revoke(self, actor: Actor, permission_id: str) -> None:
@@ -203,7 +203,7 @@ class AccessControl:
             targets=[f"{permission.principal} {permission.role} on {permission.scope}"],
             tenants=[tenant or "", permission.scope.tenant or ""],
         )
-        self._store.delete_permission(permission_id, [record])
+        self._store.delete_permission(permission_id, record)
 
     # ------------------------------------------------------------------ resolution
 

@@ -84,7 +84,7 @@ class Accounts:
             created_by=str(actor),
         )
         record = self._audit(actor, "user.create", user, details={"source": str(source)})
-        self._store.add_user(user, digest, [record])
+        self._store.add_user(user, digest, record)
         return user
 
     def users(self, actor: Actor, tenant: str | None) -> list[User]:
@@ -106,18 +106,18 @@ class Accounts:
         user = self._managed(actor, tenant, name)
         now = self._service.clock()
         record = self._audit(actor, "user.disable", user)
-        return self._store.disable_user(user.id, now, str(EndReason.USER_DISABLED), [record])
+        return self._store.disable_user(user.id, now, str(EndReason.USER_DISABLED), record)
 
     def enable_user(self, actor: Actor, tenant: str | None, name: str) -> None:
         """Enable a disabled user (its old sessions and tokens stay ended)."""
         user = self._managed(actor, tenant, name)
-        self._store.update_user(user.id, [self._audit(actor, "user.enable", user)], disabled=False)
+        self._store.update_user(user.id, self._audit(actor, "user.enable", user), disabled=False)
 
     def unlock_user(self, actor: Actor, tenant: str | None, name: str) -> None:
         """Clear a user's failed-login lockout (audited with the administrator's address)."""
         user = self._managed(actor, tenant, name)
         record = self._audit(actor, "user.unlock", user)
-        self._store.save_failures([FailureCount(account_key(user.domain, user.name))], [record])
+        self._store.save_failures([FailureCount(account_key(user.domain, user.name))], record)
 
     def set_password(
         self,
@@ -146,7 +146,7 @@ class Accounts:
         record = self._audit(actor, "user.password", user)
         self._store.update_user(
             user.id,
-            [record],
+            record,
             password_hash=hash_password(new_password, self._service.rules.password_hashing),
         )
         if not own:
@@ -161,7 +161,7 @@ class Accounts:
         user, _ = self._own(actor)
         secret = new_totp_secret()
         self._store.update_user(
-            user.id, [self._audit(actor, "mfa.enroll", user)], totp_pending=secret
+            user.id, self._audit(actor, "mfa.enroll", user), totp_pending=secret
         )
         return secret, provisioning_uri(secret, str(user))
 
@@ -175,7 +175,7 @@ class Accounts:
             raise AuthenticationError("the code does not match the enrolled secret")
         self._store.update_user(
             user.id,
-            [self._audit(actor, "mfa.enable", user)],
+            self._audit(actor, "mfa.enable", user),
             totp_secret=secrets.totp_pending,
             totp_pending=None,
             totp_last_step=step,
@@ -203,7 +203,7 @@ class Accounts:
         details = {"approval": approval} if approval else {}
         record = self._audit(actor, "mfa.disable", user, details=details)
         self._store.update_user(
-            user.id, [record], totp_secret=None, totp_pending=None, totp_last_step=None
+            user.id, record, totp_secret=None, totp_pending=None, totp_last_step=None
         )
 
     # ------------------------------------------------------------------ directories
@@ -226,7 +226,7 @@ class Accounts:
             tenants=[tenant or ""],
             details={"url": config.url} if config else {},
         )
-        self._store.put_directory(domain_name(tenant), config, [record])
+        self._store.put_directory(domain_name(tenant), config, record)
 
     # ------------------------------------------------------------------ internals
 
@@ -245,7 +245,7 @@ class Accounts:
 
     def _audit(
         self, actor: Actor, action: str, user: User, details: dict[str, Any] | None = None
-    ) -> AuditRecord:
+    ) -> list[AuditRecord]:
         return self._service.audit_record(
             actor,
             action,

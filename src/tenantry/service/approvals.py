@@ -79,7 +79,7 @@ class Approvals:
             reason=summary,
             details={"action": action},
         )
-        self._store.add_approval(approval, [record])
+        self._store.add_approval(approval, record)
         return ApprovalRequiredError(
             f"{summary}: waits for a second person's approval (request {approval.id})",
             approval_id=approval.id,
@@ -115,7 +115,7 @@ class Approvals:
             reason=approval.summary,
         )
         if not self._store.decide_approval(
-            approval.id, ApprovalStatus.APPROVED, decided_by=str(actor), now=now, audit=[record]
+            approval.id, ApprovalStatus.APPROVED, decided_by=str(actor), now=now, audit=record
         ):
             raise ConflictError(f"approval {approval.id} was decided by someone else meanwhile")
         try:
@@ -149,7 +149,7 @@ class Approvals:
             reason=approval.summary,
         )
         if not self._store.decide_approval(
-            approval.id, ApprovalStatus.REJECTED, decided_by=str(actor), now=now, audit=[record]
+            approval.id, ApprovalStatus.REJECTED, decided_by=str(actor), now=now, audit=record
         ):
             raise ConflictError(f"approval {approval.id} was decided by someone else meanwhile")
         if approval.action == "grant.activate":

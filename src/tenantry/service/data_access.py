@@ -189,7 +189,7 @@ class DataAccess:
             tenants=[guest.owner],
             details={"grantee": grantee, "privilege": str(chosen), "guest": str(guest)},
         )
-        self._store.add_grant(grant, [record])
+        self._store.add_grant(grant, record)
         raise pending
 
     def activate(self, approval: Approval, approver: Actor) -> None:
@@ -211,7 +211,7 @@ class DataAccess:
             GrantStatus.ACTIVE,
             expected=GrantStatus.PENDING,
             expires_at=expires,
-            audit=[record],
+            audit=record,
         ):
             raise ConflictError("the grant was revoked before it was approved")
 
@@ -236,7 +236,7 @@ class DataAccess:
             targets=[f"grant {grant.id}"],
             tenants=[grant.tenant],
         )
-        self._store.set_grant_status(grant.id, GrantStatus.REVOKED, audit=[record])
+        self._store.set_grant_status(grant.id, GrantStatus.REVOKED, audit=record)
         found = self._store.grant(grant.id)
         return found if found is not None else grant
 
@@ -278,5 +278,5 @@ class DataAccess:
                     details={"grantee": grant.grantee, "privilege": str(grant.privilege)},
                 )
                 self._store.set_grant_status(
-                    grant.id, GrantStatus.EXPIRED, expected=GrantStatus.ACTIVE, audit=[record]
+                    grant.id, GrantStatus.EXPIRED, expected=GrantStatus.ACTIVE, audit=record
                 )

@@ -3,8 +3,16 @@ privileges, and the boundary rules on a change judged on its own; each refusal i
 
 from __future__ import annotations
 
+import logging
+
 from tenantry.audit import Outcome
-from tenantry.errors import AccessError, NotFoundError, PermissionDeniedError, TenantryError
+from tenantry.errors import (
+    AccessError,
+    AuditUnavailableError,
+    NotFoundError,
+    PermissionDeniedError,
+    TenantryError,
+)
 from tenantry.governance import (
     Actor,
     check_change,
@@ -18,6 +26,8 @@ from tenantry.service.recording import AuditRecording
 
 __all__ = ["WriteGuards"]
 
+log = logging.getLogger(__name__)
+
 
 class WriteGuards(AuditRecording):
     """Mixed into Service."""
@@ -30,7 +40,7 @@ class WriteGuards(AuditRecording):
             check_change(actor, change, estate)
         except PermissionDeniedError as exc:
             owner = change.ref.name if change.kind is Kind.TENANT else change.ref.owner
-            self._audit_refusal(actor, action, (str(change),), (actor.tenant or "", owner), exc)
+            self._refuse_names(actor, action, (str(change),), (actor.tenant or "", owner), exc)
             raise
 
     def _check_target(self, actor: Actor, action: str, kind: Kind, ref: Ref) -> None:
@@ -55,7 +65,7 @@ class WriteGuards(AuditRecording):
         else:
             return
         owner = ref.name if kind is Kind.TENANT else ref.owner
-        self._audit_refusal(actor, action, (f"{kind} {ref}",), (actor.tenant or "", owner), exc)
+        self._refuse_names(actor, action, (f"{kind} {ref}",), (actor.tenant or "", owner), exc)
         raise exc
 
     def _check_scope(self, actor: Actor, declared: Estate) -> None:
@@ -73,10 +83,10 @@ class WriteGuards(AuditRecording):
                         f"{actor} may not declare {kind} {ref}: outside the tenant's boundary"
                     )
                     tenants = tuple(sorted({actor.tenant or "", ref.owner} - {"", "provider"}))
-                    self._audit_refusal(actor, "apply", (f"{kind} {ref}",), tenants, exc)
+                    self._refuse_names(actor, "apply", (f"{kind} {ref}",), tenants, exc)
                     raise exc
 
-    def _audit_refusal(
+    def _refuse_names(
         self,
         actor: Actor,
         action: str,
@@ -84,11 +94,16 @@ class WriteGuards(AuditRecording):
         tenants: tuple[str, ...],
         exc: TenantryError,
     ) -> None:
-        self.record(
-            actor,
-            action,
-            Outcome.REFUSED,
-            reason=f"{exc.code}: {exc}",
-            targets=targets,
-            tenants=tenants,
-        )
+        """Audit a refusal about names (before any plan), per tenant concerned."""
+        try:
+            self.record(
+                actor,
+                action,
+                Outcome.REFUSED,
+                reason=f"{exc.code}: {exc}",
+                targets=targets,
+                tenants=tenants,
+            )
+        except AuditUnavailableError:
+            # The refusal stands either way; the gap is recorded with the next write.
+            log.warning("audit log unavailable: refusal of %s by %s not recorded", action, actor)

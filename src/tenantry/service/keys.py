@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NoReturn
 
-from tenantry.audit import AuditRecord, Outcome
+from tenantry.audit import Outcome
 from tenantry.errors import NotFoundError, PermissionDeniedError
 from tenantry.governance import Actor
 from tenantry.keys import (
@@ -38,7 +38,7 @@ from tenantry.keys.disk import (
 from tenantry.keys.recipient import RecipientKey
 from tenantry.model import Ref
 from tenantry.service.service import Service
-from tenantry.store import Store, StoreKeyRecords
+from tenantry.store import StoreKeyRecords
 
 __all__ = [
     "GuestDiskSealer",
@@ -57,25 +57,20 @@ def image_path(datastores: Path, datastore: str, guest: Ref, disk: str) -> Path:
 
 
 class _StoreKeyAudit:
-    """Key events appended to the store's audit log, tagged with the tenants concerned."""
+    """Key events written to the signed audit log, one entry per tenant concerned."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, service: Service) -> None:
+        self._service = service
 
     def record(self, event: KeyEvent) -> None:
-        self._store.append_audit(
-            [
-                AuditRecord(
-                    actor=event.actor,
-                    source="keys",
-                    action=event.action,
-                    outcome=Outcome.REFUSED if event.outcome == "refused" else Outcome.SUCCEEDED,
-                    targets=event.targets,
-                    tenants=event.tenants,
-                    reason=event.reason,
-                    details=event.details,
-                )
-            ]
+        self._service.record(
+            Actor(name=event.actor, source="keys"),
+            event.action,
+            Outcome.REFUSED if event.outcome == "refused" else Outcome.SUCCEEDED,
+            targets=event.targets,
+            tenants=event.tenants,
+            reason=event.reason,
+            details=event.details,
         )
 
 
@@ -86,7 +81,7 @@ class TenantKeys:
         self, service: Service, vault: KeyVault, *, host_trust: HostTrust | None = None
     ) -> None:
         self._service = service
-        self._audit = _StoreKeyAudit(service.store)
+        self._audit = _StoreKeyAudit(service)
         self.keys = KeyService(
             vault,
             StoreKeyRecords(service.store),

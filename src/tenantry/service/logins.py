@@ -138,7 +138,7 @@ class _LoginCheck:
                 tenants=[tenant or ""],
                 details={"source": "ldap"},
             )
-            self._store.add_user(user, None, [record])
+            self._store.add_user(user, None, record)
             return user, UserSecrets(None, None, None, None)
         user, secrets = found
         if user.groups != groups:
@@ -171,20 +171,18 @@ class _LoginCheck:
             counts[0].after_failure(rules.account_throttle, now),
             counts[1].after_failure(rules.address_throttle, now),
         ]
-        records: list[AuditRecord] = [
-            self._service.audit_record(
-                who,
-                "login",
-                Outcome.REFUSED,
-                reason=why,
-                source=source,
-                targets=[f"user {who}"],
-                tenants=[tenant or ""],
-            )
-        ]
+        records: list[AuditRecord] = self._service.audit_record(
+            who,
+            "login",
+            Outcome.REFUSED,
+            reason=why,
+            source=source,
+            targets=[f"user {who}"],
+            tenants=[tenant or ""],
+        )
         for before, after in zip(counts, updated, strict=True):
             if after.is_locked(now) and not before.is_locked(now):
-                records.append(
+                records.extend(
                     self._service.audit_record(
                         who,
                         "login.lockout",

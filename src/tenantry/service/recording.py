@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from tenantry.audit import AuditRecord, Outcome
+from tenantry.audit import AuditRecord, Outcome, SignedTreeHead
+from tenantry.errors import AuditUnavailableError
 from tenantry.governance import Actor
+from tenantry.service.audit_outage import AuditOutage
+from tenantry.service.audit_scopes import event_records
+from tenantry.service.auditing import AuditTrail
 from tenantry.service.trail import read_trail
 from tenantry.store import Store, StoredAuditEntry
 
@@ -15,65 +20,77 @@ __all__ = ["AuditRecording"]
 
 
 class AuditRecording:
-    """Mixed into Service: every governance event goes through ``record``."""
+    """Mixed into Service: every event that changes no estate object goes through ``record``."""
 
     store: Store
     clock: Callable[[], datetime]
+    audit: AuditTrail
+    _outage: AuditOutage
 
     def audit_record(
         self,
         actor: Actor | str,
         action: str,
-        outcome: Outcome,
+        outcome: Outcome | str,
         *,
         targets: Sequence[str] = (),
         tenants: Sequence[str] = (),
         reason: str = "",
         details: dict[str, Any] | None = None,
         source: str | None = None,
-    ) -> AuditRecord:
-        """An audit record of something an actor did (written by the caller's transaction)."""
-        name = str(actor) if isinstance(actor, Actor) else actor
-        origin = source if source is not None else getattr(actor, "source", "local")
-        return AuditRecord(
-            actor=name,
-            source=origin,
-            action=action,
-            outcome=outcome,
+    ) -> list[AuditRecord]:
+        """The entries of something an actor did, one per tenant concerned (no entry names two
+        tenants), for the caller to write in its own transaction."""
+        who = actor if isinstance(actor, Actor) else Actor(name=actor)
+        if source is not None:
+            who = dataclasses.replace(who, source=source)
+        return event_records(
+            who,
+            action,
+            Outcome(outcome),
             targets=tuple(targets),
-            tenants=tuple(sorted(set(tenants) - {"", "provider"})),
+            tenants=sorted({t for t in tenants if t not in ("", "provider")}),
             reason=reason,
-            details=details or {},
-            time=self.clock(),
+            details=dict(details or {}),
+            now=self.clock(),
         )
 
     def record(
         self,
         actor: Actor | str,
         action: str,
-        outcome: Outcome,
+        outcome: Outcome | str,
         *,
         targets: Sequence[str] = (),
+        tenant: str | None = None,
         tenants: Sequence[str] = (),
         reason: str = "",
         details: dict[str, Any] | None = None,
         source: str | None = None,
-    ) -> None:
-        """Append one audit record on its own: a login, a lockout, an approval, a grant's use."""
-        self.store.append_audit(
-            [
-                self.audit_record(
-                    actor,
-                    action,
-                    outcome,
-                    targets=targets,
-                    tenants=tenants,
-                    reason=reason,
-                    details=details,
-                    source=source,
-                )
-            ]
+    ) -> SignedTreeHead:
+        """Write one event (a login, an approval, a key release, a use of a data-access grant)
+        durably with its signed head; AuditUnavailableError if it cannot be written, in which
+        case the caller must not go on (fail closed)."""
+        records = self.audit_record(
+            actor,
+            action,
+            outcome,
+            targets=targets,
+            tenants=[*tenants, *([] if tenant is None else [tenant])],
+            reason=reason,
+            details=details,
+            source=source,
         )
+        head = self._append(records)
+        if head is None:  # pragma: no cover - an append with a signer always signs
+            raise AuditUnavailableError("the audit event was written without a signed head")
+        return head
+
+    def _append(self, records: Sequence[AuditRecord]) -> SignedTreeHead | None:
+        with self._outage.writing():
+            return self.store.append_audit(
+                self._outage.reported(records), sign=self.audit.sign_head
+            )
 
     def audit_trail(
         self, actor: Actor, *, start: int = 0, limit: int = 100

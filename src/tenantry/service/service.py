@@ -3,6 +3,7 @@ let the backends reconcile."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -10,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from tenantry.audit import Outcome
+from tenantry.audit import Signer
 from tenantry.errors import (
     AdmissionError,
+    AuditUnavailableError,
     NotFoundError,
     PermissionDeniedError,
     StaleRevisionError,
@@ -39,6 +41,9 @@ from tenantry.service.access import AccessControl
 from tenantry.service.accounts import Accounts
 from tenantry.service.admission import DEFAULT_CHECKS, AdmissionCheck, admit, refusal
 from tenantry.service.approvals import Approvals
+from tenantry.service.audit_outage import AuditOutage
+from tenantry.service.audit_scopes import applied_records, refused_records
+from tenantry.service.auditing import AuditTrail
 from tenantry.service.data_access import DataAccess
 from tenantry.service.gates import (
     ApprovedRequest,
@@ -50,6 +55,8 @@ from tenantry.service.guards import WriteGuards
 from tenantry.service.planning import place_guests
 from tenantry.service.reads import EstateReads
 from tenantry.service.sessions import Sessions
+from tenantry.service.signing import load_signing_key
+from tenantry.settings import Settings
 from tenantry.store import Snapshot, Store
 
 __all__ = ["ApplyResult", "CommitHook", "Plan", "Service"]
@@ -105,6 +112,7 @@ class Service(EstateReads, WriteGuards):
         checks: Sequence[AdmissionCheck] = DEFAULT_CHECKS,
         rules: GovernanceRules | None = None,
         clock: Callable[[], datetime] | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.store = store
         self._hooks = list(hooks)
@@ -123,6 +131,12 @@ class Service(EstateReads, WriteGuards):
         """Two-person requests: list, approve (which executes), reject."""
         self.data_access = DataAccess(self)
         """Data-access grants and every use of a tenant-data privilege."""
+        self._signer = signer
+        self.audit = AuditTrail(store, self._audit_signer)
+        """Heads, proofs, tenant views, bundles, verification and checkpoints of the trail."""
+        self._outage = AuditOutage()
+        # Governance writes append their entries inside their own transactions: same signer.
+        store.head_signer = self.audit.sign_head
 
     @classmethod
     def open(cls, url: str, **kwargs: object) -> Service:
@@ -136,6 +150,13 @@ class Service(EstateReads, WriteGuards):
     def add_hook(self, hook: CommitHook) -> None:
         """Run ``hook`` after every commit."""
         self._hooks.append(hook)
+
+    def _audit_signer(self, create: bool) -> Signer:
+        # Loaded on first use, so that reads never need the key; created only to sign, never
+        # to verify (a new key would only make every head look forged).
+        if self._signer is None:
+            self._signer = load_signing_key(Settings().audit_key_path(), create=create)
+        return self._signer
 
     # ------------------------------------------------------------------ changes
 
@@ -290,7 +311,7 @@ class Service(EstateReads, WriteGuards):
     ) -> ApplyResult:
         if plan.is_empty:
             return ApplyResult(plan, plan.generation)
-        targets = tuple(str(c) for c in plan.changes)
+        changes = plan.changes.changes
         concerned = set(plan.changes.tenants())
         if actor.tenant is not None:
             concerned.add(actor.tenant)
@@ -298,13 +319,9 @@ class Service(EstateReads, WriteGuards):
         try:
             self._judge(actor, plan)
         except (PermissionDeniedError, AdmissionError) as exc:
-            self._audit_refusal(actor, action, targets, tenants, exc)
+            self._audit_refusal(actor, action, changes, exc)
             raise
-        details: dict[str, Any] = {
-            "counts": {str(k): v for k, v in plan.changes.counts().items()},
-            "placements": {str(r): h for r, h in plan.placements.items()},
-            "generation": plan.generation + 1,
-        }
+        approved: dict[str, Any] | None = None
         reasons = sensitive_in(actor, plan.changes)
         if reasons:
             if approval is None or not set(reasons) <= approval.reasons:
@@ -320,13 +337,19 @@ class Service(EstateReads, WriteGuards):
                     },
                     tenants=tenants,
                 )
-            details["approval"] = {"id": approval.id, "approved_by": approval.approver}
-        record = self.audit_record(
-            actor, action, Outcome.APPLIED, targets=targets, tenants=tenants, details=details
-        )
-        generation = self.store.commit(
-            plan.changes, expected_generation=plan.generation, audit=[record]
-        )
+            approved = {"id": approval.id, "approved_by": approval.approver}
+        records = applied_records(actor, action, changes, plan.placements, plan.generation + 1)
+        if approved is not None:
+            records = [
+                dataclasses.replace(r, details={**r.details, "approval": approved}) for r in records
+            ]
+        with self._outage.writing():
+            generation = self.store.commit(
+                plan.changes,
+                expected_generation=plan.generation,
+                audit=self._outage.reported(records),
+                sign=self.audit.sign_head,
+            )
         errors = []
         for hook in self._hooks:
             try:
@@ -337,6 +360,15 @@ class Service(EstateReads, WriteGuards):
                 log.warning("after-commit hook %s failed: %s", type(hook).__name__, exc)
                 errors.append(f"{type(hook).__name__}: {exc}")
         return ApplyResult(plan, generation, tuple(errors))
+
+    def _audit_refusal(
+        self, actor: Actor, action: str, changes: Sequence[Change], exc: TenantryError
+    ) -> None:
+        try:
+            self._append(refused_records(actor, action, changes, exc))
+        except AuditUnavailableError:
+            # The refusal stands either way; the gap is recorded with the next write.
+            log.warning("audit log unavailable: refusal of %s by %s not recorded", action, actor)
 
 
 def _utc_now() -> datetime:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from tenantry.audit import Outcome
+from tenantry.audit import AuditRecord, Outcome
 from tenantry.errors import (
     AuthenticationError,
     InputError,
@@ -94,7 +94,7 @@ class Sessions:
             targets=[f"session {issued.credential.id}"],
             tenants=[tenant or ""],
         )
-        self._store.save_failures(cleared, [record])
+        self._store.save_failures(cleared, record)
         return issued
 
     # ------------------------------------------------------------------ bearer secrets
@@ -186,7 +186,7 @@ class Sessions:
             targets=[f"{credential.kind} {credential.id}"],
             tenants=[user.tenant or ""],
         )
-        self._store.end_credentials(now, str(reason), credential_id=credential.id, audit=[record])
+        self._store.end_credentials(now, str(reason), credential_id=credential.id, audit=record)
 
     # ------------------------------------------------------------------ tokens
 
@@ -257,9 +257,9 @@ class Sessions:
             privileges=privileges,
             groups=tuple(groups),
         )
-        records = []
+        records: list[AuditRecord] = []
         if audit_actor is not None:
-            records.append(
+            records.extend(
                 self._service.audit_record(
                     audit_actor,
                     f"{kind}.create",
@@ -325,7 +325,7 @@ class Sessions:
             tenants=[actor.tenant or ""],
         )
         self._store.end_credentials(
-            self._service.clock(), str(reason), credential_id=credential.id, audit=[record]
+            self._service.clock(), str(reason), credential_id=credential.id, audit=record
         )
 
     def end_all(self, actor: Actor, tenant: str | None, name: str) -> int:
@@ -344,5 +344,5 @@ class Sessions:
             tenants=[tenant or ""],
         )
         return self._store.end_credentials(
-            self._service.clock(), str(EndReason.TERMINATED), user_id=found[0].id, audit=[record]
+            self._service.clock(), str(EndReason.TERMINATED), user_id=found[0].id, audit=record
         )

@@ -1,13 +1,16 @@
 """Persistence of the estate and the audit trail; only the service layer opens it."""
 
+from tenantry.store.audit_log import HeadSigner
+from tenantry.store.audit_reads import StoredAuditEntry
 from tenantry.store.authority import AuthorityStore
 from tenantry.store.engine import redact_url
 from tenantry.store.identities import IdentityStore, UserSecrets
 from tenantry.store.keys import StoreKeyRecords
-from tenantry.store.store import Snapshot, Store, StoredAuditEntry
+from tenantry.store.store import Snapshot, Store
 
 __all__ = [
     "AuthorityStore",
+    "HeadSigner",
     "IdentityStore",
     "Snapshot",
     "Store",

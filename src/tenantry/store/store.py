@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,18 +9,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from tenantry.audit import AuditRecord, leaf_hash
-from tenantry.errors import DataIntegrityError, StaleRevisionError, StoreUnavailableError
+from tenantry.audit import AuditRecord, SignedTreeHead
+from tenantry.errors import (
+    AuditUnavailableError,
+    DataIntegrityError,
+    StaleRevisionError,
+    StoreUnavailableError,
+)
 from tenantry.model import KIND_INFO, ChangeSet, Estate, Kind, Model, Op, Ref
+from tenantry.store.audit_log import HeadSigner, append_entries
+from tenantry.store.audit_reads import AuditReads
+from tenantry.store.audit_tables import EstateCommitRow, EstateHistoryRow
 from tenantry.store.authority import AuthorityStore, purge_authority
 from tenantry.store.engine import create_store_engine, describe, migrate, redact_url
 from tenantry.store.identities import IdentityStore, purge_identities
-from tenantry.store.tables import AuditEntryRow, AuditTenantRow, EstateRow, ObjectRow
+from tenantry.store.tables import EstateRow, ObjectRow
 
-__all__ = ["Snapshot", "Store", "StoredAuditEntry"]
+__all__ = ["Snapshot", "Store"]
 
 
 @dataclass(frozen=True)
@@ -33,25 +40,16 @@ class Snapshot:
     revisions: dict[tuple[Kind, Ref], int]
 
 
-@dataclass(frozen=True)
-class StoredAuditEntry:
-    """An audit entry as stored: its index in the log, its canonical bytes and leaf hash."""
-
-    seq: int
-    body: bytes
-    leaf_hash: bytes
-
-    def record(self) -> AuditRecord:
-        """The decoded record."""
-        return AuditRecord.from_json(json.loads(self.body))
-
-
-class Store:
+class Store(AuditReads):
     """Persistence of the estate and the audit log (SQLite file or PostgreSQL)."""
 
     def __init__(self, engine: Engine, url: str) -> None:
         self._engine = engine
         self.url = redact_url(url)
+        self._is_postgres = engine.dialect.name == "postgresql"
+        self._io_failed: str | None = None
+        self.head_signer: HeadSigner | None = None
+        """Signs the tree head of appends that name no signer (the service sets it)."""
         self.identities = IdentityStore(self)
         """Users, sessions and tokens, login throttles, directories."""
         self.authority = AuthorityStore(self)
@@ -83,6 +81,12 @@ class Store:
 
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[Connection]:
+        if write and self._io_failed is not None:
+            raise StoreUnavailableError(
+                f"store {self.url} failed to make a write durable earlier "
+                f"({self._io_failed}); refusing every write until tenantry restarts",
+                hint="Check the disk (dmesg, SMART), then restart; the log will verify.",
+            )
         try:
             with (
                 self._engine.connect().execution_options(tenantry_write=write) as connection,
@@ -90,6 +94,16 @@ class Store:
             ):
                 yield connection
         except OperationalError as exc:
+            if write and _is_storage_full(exc):
+                # Every write carries its audit entries: when they cannot be stored, nothing
+                # is (fail closed, THREATS row 41).
+                raise AuditUnavailableError(
+                    f"store {self.url} is full: the change and its audit entry were not committed"
+                ) from exc
+            if write and _is_io_error(exc):
+                # After a failed fsync the page cache no longer says what is on disk: never
+                # acknowledge another write from this process (THREATS row 49).
+                self._io_failed = describe(exc)
             raise StoreUnavailableError(f"store {self.url} failed: {describe(exc)}") from exc
 
     def generation(self) -> int:
@@ -126,13 +140,20 @@ class Store:
         return Snapshot(Estate.build(items), generation, revisions)
 
     def commit(
-        self, changes: ChangeSet, *, expected_generation: int, audit: Sequence[AuditRecord]
+        self,
+        changes: ChangeSet,
+        *,
+        expected_generation: int,
+        audit: Sequence[AuditRecord],
+        sign: HeadSigner | None = None,
     ) -> int:
-        """Write the changes and their audit entries atomically; returns the new generation.
+        """Write the changes, their history and their audit entries (with a signed head, given
+        ``sign``) atomically; returns the new generation.
 
         Raises StaleRevisionError if another writer committed since ``expected_generation``.
         """
         now = _now()
+        generation = expected_generation + 1
         try:
             with self._connect(write=True) as connection:
                 bumped = connection.execute(
@@ -146,62 +167,33 @@ class Store:
                     )
                 for change in changes:
                     _write(connection, change.op, change.kind, change.ref, change.after, now=now)
+                    _remember(connection, change.kind, change.ref, change.after, generation)
                     if change.kind is Kind.TENANT and change.op is Op.DELETE:
+                        # A tenant recreated under this name must not inherit its accounts.
                         purge_identities(connection, change.ref.name)
                         purge_authority(connection, change.ref.name)
-                self._append(connection, audit)
-                return expected_generation + 1
+                size, _ = append_entries(connection, audit, sign or self.head_signer)
+                connection.execute(
+                    insert(EstateCommitRow).values(
+                        generation=generation, log_size=size, committed_at=now
+                    )
+                )
+                return generation
         except IntegrityError as exc:
             raise StaleRevisionError(
                 f"a concurrent writer got there first: {describe(exc)}"
             ) from exc
 
-    def append_audit(self, records: Sequence[AuditRecord]) -> None:
-        """Append audit entries on their own (a refusal, a login)."""
+    def append_audit(
+        self, records: Sequence[AuditRecord], *, sign: HeadSigner | None = None
+    ) -> SignedTreeHead | None:
+        """Append audit entries on their own (a refusal, a login), with their signed head."""
         with self._connect(write=True) as connection:
-            self._append(connection, records)
+            return append_entries(connection, records, sign or self.head_signer)[1]
 
     def _append(self, connection: Connection, records: Sequence[AuditRecord]) -> None:
-        if not records:
-            return
-        # The estate row is the log's lock: appends are serialised with commits (PostgreSQL
-        # row lock; SQLite holds its write lock from BEGIN IMMEDIATE).
-        connection.execute(select(EstateRow.id).where(EstateRow.id == 1).with_for_update())
-        last = connection.execute(select(func.max(AuditEntryRow.seq))).scalar_one()
-        size = 0 if last is None else int(last) + 1
-        for offset, record in enumerate(records):
-            seq = size + offset
-            body = record.canonical()
-            connection.execute(
-                insert(AuditEntryRow).values(
-                    seq=seq, time=record.time, body=body.decode(), leaf_hash=leaf_hash(body)
-                )
-            )
-            for tenant in sorted(set(record.tenants)):
-                connection.execute(insert(AuditTenantRow).values(seq=seq, tenant=tenant))
-
-    def audit_size(self) -> int:
-        """How many entries the audit log holds."""
-        with self._connect(write=False) as connection:
-            last = connection.execute(select(func.max(AuditEntryRow.seq))).scalar_one()
-        return 0 if last is None else int(last) + 1
-
-    def audit_entries(
-        self, *, start: int = 0, stop: int | None = None, tenant: str | None = None
-    ) -> list[StoredAuditEntry]:
-        """Entries with ``start <= seq < stop``; only those concerning ``tenant`` if given."""
-        query = select(AuditEntryRow.seq, AuditEntryRow.body, AuditEntryRow.leaf_hash).where(
-            AuditEntryRow.seq >= start
-        )
-        if stop is not None:
-            query = query.where(AuditEntryRow.seq < stop)
-        if tenant is not None:
-            query = query.join(AuditTenantRow, AuditTenantRow.seq == AuditEntryRow.seq).where(
-                AuditTenantRow.tenant == tenant
-            )
-        with self._connect(write=False) as connection:
-            rows = connection.execute(query.order_by(AuditEntryRow.seq)).all()
-        return [StoredAuditEntry(int(s), b.encode(), bytes(h)) for s, b, h in rows]
+        """Append audit entries inside a caller's transaction (identities, authority)."""
+        append_entries(connection, records, self.head_signer)
 
 
 def _write(
@@ -232,6 +224,35 @@ def _write(
             .where(*where)
             .values(body=body, revision=ObjectRow.revision + 1, updated_at=now)
         )
+
+
+def _remember(
+    connection: Connection, kind: Kind, ref: Ref, after: Model | None, generation: int
+) -> None:
+    body = None if after is None else after.model_dump(mode="json")
+    connection.execute(
+        insert(EstateHistoryRow).values(
+            kind=str(kind), owner=ref.owner, name=ref.name, generation=generation, body=body
+        )
+    )
+
+
+def _is_io_error(exc: OperationalError) -> bool:
+    original = getattr(exc, "orig", None)
+    code = getattr(original, "sqlite_errorcode", None)
+    # SQLITE_IOERR is 10 (its extended codes, such as IOERR_FSYNC, keep it in the low byte);
+    # PostgreSQL's class 58 is "system error" (io_error 58030).
+    return (code is not None and code & 0xFF == 10) or str(
+        getattr(original, "sqlstate", "") or ""
+    ).startswith("58")
+
+
+def _is_storage_full(exc: OperationalError) -> bool:
+    original = getattr(exc, "orig", None)
+    # SQLITE_FULL is 13; PostgreSQL reports disk_full as SQLSTATE 53100.
+    return getattr(original, "sqlite_errorcode", None) == 13 or (
+        getattr(original, "sqlstate", None) == "53100"
+    )
 
 
 def _now() -> datetime:

@@ -70,11 +70,18 @@ class AuditEntryRow(Base):
 
 
 class AuditTenantRow(Base):
-    """Which tenants an audit entry concerns (the index behind tenant views)."""
+    """Which tenant an audit entry concerns, and its number among the tenant's entries (the
+    index behind tenant views).
+
+    Keyed by (tenant, seq) in one b-tree (WITHOUT ROWID on SQLite): a tenant's view is one
+    range scan, and an append writes one index entry per tenant, not two.
+    """
 
     __tablename__ = "audit_tenants"
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     tenant: Mapped[str] = mapped_column(String(63), primary_key=True)
-
-    __table_args__ = (Index("ix_audit_tenants_tenant", "tenant", "seq"),)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tenant_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The entry's number among the tenant's entries (also in the entry's body); none for an
+    entry naming several tenants."""

@@ -72,7 +72,7 @@ def test_hook_can_freeze_what_it_enforced(tmp_path: Path) -> None:
     import gc
 
     hook = EnforcementHook(ReferenceBackend(), freeze_after_apply=True)
-    service = Service.open(f"sqlite:///{tmp_path / 't.db'}", hooks=[hook])
+    service = Service.open(f"sqlite:///{tmp_path / 't.db'}", hooks=[hook], checks=STRUCTURAL_CHECKS)
     try:
         service.apply(Actor.local_operator(), example_estate())
         assert gc.get_freeze_count() > 0

@@ -47,14 +47,17 @@ def test_export_applies_back_to_the_same_state(applied: Service) -> None:
     assert not applied.apply(OPERATOR, load_spec_text(text).estate).changed
 
 
-def test_apply_writes_one_audit_entry_per_change_set(service: Service) -> None:
-    """One transaction, one audit entry, naming the objects and tenants concerned."""
+def test_apply_writes_one_audit_entry_per_change_set_and_tenant(service: Service) -> None:
+    """One transaction writes the change set's audit: one entry per tenant concerned (and one
+    for provider objects), sharing one operation id, together naming every object and tenant;
+    no entry names two tenants (tenant views, docs/audit.md)."""
     service.apply(OPERATOR, estate_from())
-    (entry,) = service.store.audit_entries()
-    record = entry.record()
-    assert record.outcome == "applied"
-    assert "create guest acme/web" in record.targets
-    assert set(record.tenants) == {"acme", "globex"}
+    records = [e.record() for e in service.store.audit_entries()]
+    assert {r.outcome for r in records} == {"applied"}
+    assert len({r.details["operation"] for r in records}) == 1
+    assert "create guest acme/web" in {t for r in records for t in r.targets}
+    assert {t for r in records for t in r.tenants} == {"acme", "globex"}
+    assert all(len(r.tenants) <= 1 for r in records)
 
 
 def test_refused_change_writes_nothing_but_its_audit_record(applied: Service) -> None:
@@ -172,8 +175,11 @@ def test_tenant_cannot_change_another_tenants_guest(applied: Service) -> None:
     guest = applied.snapshot().estate.guests[Ref("globex", "web")]
     with pytest.raises(NotFoundError, match="not found"):
         applied.put(ACME_ADMIN, Kind.GUEST, Ref("globex", "web"), guest, expected_revision=None)
-    last = applied.store.audit_entries()[-1].record()
-    assert last.outcome == "refused" and set(last.tenants) == {"acme", "globex"}
+    # Audited for both tenants: one entry each, the same operation, neither naming the other.
+    acme, globex = (applied.store.audit_entries(tenant=t)[-1].record() for t in ("acme", "globex"))
+    assert acme.outcome == globex.outcome == "refused"
+    assert acme.details["operation"] == globex.details["operation"]
+    assert "globex" not in " ".join(acme.targets) and "acme" not in globex.actor
 
 
 def test_provider_admin_cannot_manage_a_tenant_controlled_tenants_guests(applied: Service) -> None:

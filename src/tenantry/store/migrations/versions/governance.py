@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "governance"
-down_revision = "keys"
+down_revision = "audit"
 branch_labels = None
 depends_on = None
 
