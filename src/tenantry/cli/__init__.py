@@ -7,7 +7,6 @@ from tenantry.cli import (  # noqa: F401 - registers the commands
     credentials,
     disk,
     keys,
-    lab,
     objects,
     serve,
     spec,
@@ -15,5 +14,19 @@ from tenantry.cli import (  # noqa: F401 - registers the commands
     verify,
 )
 from tenantry.cli.main import app, main
+from tenantry.cli.unavailable import register_unavailable as _register_unavailable
+
+try:
+    from tenantry.cli import lab  # noqa: F401 - registers lab, attack and drift
+except ModuleNotFoundError as missing:  # the lab's extras are not installed
+    _register_unavailable(
+        {
+            "lab": "Run the estate on real OVS/OVN with guests in namespaces (root).",
+            "attack": "Attack the lab from inside its guests (root).",
+            "drift": "Compare the Northbound database with the estate.",
+        },
+        missing=missing.name or "pyroute2",
+        extra="lab,ovn",
+    )
 
 __all__ = ["app", "main"]
