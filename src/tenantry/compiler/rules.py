@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tenantry.compiler._rule_columns import RuleColumns
 from tenantry.compiler.program import (
     ANY_PROTOCOL,
     AddressSetKey,
@@ -84,10 +85,13 @@ def compile_policy(
     policy: Policy,
     address_set: Callable[[AddressSetKey], int],
     intern: dict[object, object],
+    *,
+    columns: RuleColumns | None = None,
 ) -> CompiledPolicy:
     """One policy, with each peer's address set id from ``address_set``.
 
-    ``intern`` shares equal port tuples and peers between rules (memory at scale).
+    ``intern`` shares equal port tuples and peers between rules (memory at scale). With
+    ``columns`` (a full compile), the rules go there instead of into rule objects.
     """
     rules = []
     for index, rule in enumerate(policy.rules):
@@ -101,26 +105,34 @@ def compile_policy(
         else:
             compiled_peer = ANY_PEER
         ports = merge_ranges(rule.ports)
+        protocol = PROTOCOL_NUMBERS.get(rule.protocol, ANY_PROTOCOL)
+        if columns is not None:
+            columns.add(
+                rule.action, rule.direction, protocol, ports=ports, peer=compiled_peer, log=rule.log
+            )
+            continue
         rules.append(
             CompiledRule(
                 origin=RuleOrigin(ref, index),
                 tier=policy.tier,
                 action=rule.action,
                 direction=rule.direction,
-                protocol=PROTOCOL_NUMBERS.get(rule.protocol, ANY_PROTOCOL),
+                protocol=protocol,
                 ports=intern.setdefault(ports, ports),  # type: ignore[arg-type]
                 peer=intern.setdefault(compiled_peer, compiled_peer),  # type: ignore[arg-type]
                 log=rule.log,
             )
         )
     scope = selector_key(ref.owner, policy.applies_to, intern)
+    if columns is not None:
+        columns.end_policy(policy_id)
     return CompiledPolicy(
         policy_id,
         ref,
         policy.tier,
         policy.order,
         scope,
-        tuple(rules),
+        columns if columns is not None else tuple(rules),
     )
 
 
