@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from tenantry.compiler.program import CompiledPeer, CompiledRule, RuleOrigin
-from tenantry.model import Action, Direction
+from tenantry.compiler.program import CompiledPeer, CompiledRule, PeerKind, RuleOrigin
+from tenantry.model import Action, Direction, IpNetwork
 
 if TYPE_CHECKING:
     from tenantry.compiler.program import CompiledPolicy
@@ -52,14 +52,14 @@ class RuleColumns:
 
     def __init__(self) -> None:
         self._building: tuple[list[int], ...] | None = ([], [], [], [], [], [])
-        self._peer_ids: dict[CompiledPeer, int] = {}
+        self._peer_ids: dict[tuple[PeerKind, int, str | None, IpNetwork | None], int] = {}
         self._port_set_ids: dict[tuple[tuple[int, int], ...], int] = {}
         self._starts: list[int] = [0]
         self.peers: tuple[CompiledPeer, ...] = ()
         self.port_sets: tuple[tuple[tuple[int, int], ...], ...] = ()
 
     # the building state lives in the instance only until ``finish`` (slots keep it small)
-    _peer_ids: dict[CompiledPeer, int]
+    _peer_ids: dict[tuple[PeerKind, int, str | None, IpNetwork | None], int]
     _port_set_ids: dict[tuple[tuple[int, int], ...], int]
     _starts: list[int]
     offsets: npt.NDArray[np.int32]
@@ -70,25 +70,31 @@ class RuleColumns:
     peer: npt.NDArray[np.int32]
     port_set: npt.NDArray[np.int32]
 
-    def add(
+    def add(  # noqa: PLR0917 - positional on purpose: once per rule, 320,000 times
         self,
         action: Action,
         direction: Direction,
         protocol: int,
-        *,
         ports: tuple[tuple[int, int], ...],
-        peer: CompiledPeer,
+        peer: tuple[PeerKind, int, str | None, IpNetwork | None],
         log: bool,
     ) -> None:
-        """Append one rule to the policy being compiled."""
+        """Append one rule to the policy being compiled; ``peer`` is (kind, address set,
+        service, CIDR) as in :class:`CompiledPeer`."""
         assert self._building is not None  # noqa: S101 - add after finish is a compiler bug
         actions, directions, protocols, logs, peers, port_sets = self._building
         actions.append(_ACTION_CODES[action])
         directions.append(_DIRECTION_CODES[direction])
         protocols.append(protocol)
         logs.append(log)
-        peers.append(self._peer_ids.setdefault(peer, len(self._peer_ids)))
-        port_sets.append(self._port_set_ids.setdefault(ports, len(self._port_set_ids)))
+        peer_id = self._peer_ids.get(peer)
+        if peer_id is None:
+            peer_id = self._peer_ids[peer] = len(self._peer_ids)
+        peers.append(peer_id)
+        port_set = self._port_set_ids.get(ports)
+        if port_set is None:
+            port_set = self._port_set_ids[ports] = len(self._port_set_ids)
+        port_sets.append(port_set)
 
     def end_policy(self, policy_id: int) -> None:
         """Close the rules of policy ``policy_id`` (ids come in order, from 0, no gaps)."""
@@ -107,7 +113,10 @@ class RuleColumns:
         self.log = _frozen(np.array(logs, np.bool_))
         self.peer = _frozen(np.array(peers, np.int32))
         self.port_set = _frozen(np.array(port_sets, np.int32))
-        self.peers = tuple(self._peer_ids)
+        self.peers = tuple(
+            CompiledPeer(kind, () if cidr is None else (cidr,), address_set, service)
+            for kind, address_set, service, cidr in self._peer_ids
+        )
         self.port_sets = tuple(self._port_set_ids)
         self._building = None
         del self._peer_ids, self._port_set_ids, self._starts

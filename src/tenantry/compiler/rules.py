@@ -14,7 +14,7 @@ from tenantry.compiler.program import (
     PeerKind,
     RuleOrigin,
 )
-from tenantry.model import PROTOCOL_NUMBERS, PROVIDER, Peer, Policy, Ref, Selector
+from tenantry.model import PROTOCOL_NUMBERS, PROVIDER, IpNetwork, Peer, Policy, Ref, Selector
 
 __all__ = ["compile_policy", "merge_ranges", "peer_key", "selector_key"]
 
@@ -93,6 +93,22 @@ def compile_policy(
     ``intern`` shares equal port tuples and peers between rules (memory at scale). With
     ``columns`` (a full compile), the rules go there instead of into rule objects.
     """
+    if columns is not None:
+        _add_rules(columns, ref.owner, policy, address_set, intern)
+        columns.end_policy(policy_id)
+        rules: tuple[CompiledRule, ...] | RuleColumns = columns
+    else:
+        rules = tuple(_rule_objects(ref, policy, address_set, intern))
+    scope = selector_key(ref.owner, policy.applies_to, intern)
+    return CompiledPolicy(policy_id, ref, policy.tier, policy.order, scope, rules)
+
+
+def _rule_objects(
+    ref: Ref,
+    policy: Policy,
+    address_set: Callable[[AddressSetKey], int],
+    intern: dict[object, object],
+) -> list[CompiledRule]:
     rules = []
     for index, rule in enumerate(policy.rules):
         peer = rule.peer
@@ -105,35 +121,62 @@ def compile_policy(
         else:
             compiled_peer = ANY_PEER
         ports = merge_ranges(rule.ports)
-        protocol = PROTOCOL_NUMBERS.get(rule.protocol, ANY_PROTOCOL)
-        if columns is not None:
-            columns.add(
-                rule.action, rule.direction, protocol, ports=ports, peer=compiled_peer, log=rule.log
-            )
-            continue
         rules.append(
             CompiledRule(
                 origin=RuleOrigin(ref, index),
                 tier=policy.tier,
                 action=rule.action,
                 direction=rule.direction,
-                protocol=protocol,
+                protocol=PROTOCOL_NUMBERS.get(rule.protocol, ANY_PROTOCOL),
                 ports=intern.setdefault(ports, ports),  # type: ignore[arg-type]
                 peer=intern.setdefault(compiled_peer, compiled_peer),  # type: ignore[arg-type]
                 log=rule.log,
             )
         )
-    scope = selector_key(ref.owner, policy.applies_to, intern)
-    if columns is not None:
-        columns.end_policy(policy_id)
-    return CompiledPolicy(
-        policy_id,
-        ref,
-        policy.tier,
-        policy.order,
-        scope,
-        columns if columns is not None else tuple(rules),
-    )
+    return rules
+
+
+def _add_rules(
+    columns: RuleColumns,
+    owner: str,
+    policy: Policy,
+    address_set: Callable[[AddressSetKey], int],
+    intern: dict[object, object],
+) -> None:
+    """The rules of a full compile: no rule or peer objects (``RuleColumns`` interns peers)."""
+    add = columns.add
+    raw: tuple[PeerKind, int, str | None, IpNetwork | None]
+    for rule in policy.rules:
+        peer = rule.peer
+        if peer.selector is not None:
+            aset = address_set(selector_key(owner, peer.selector, intern))
+            raw = (PeerKind.SELECTOR, aset, None, None)
+        elif peer.service is not None:
+            aset = address_set(_service_key(peer.service, intern))
+            raw = (PeerKind.SERVICE, aset, peer.service, None)
+        elif peer.cidr is not None:
+            raw = (PeerKind.CIDR, -1, None, peer.cidr)
+        else:
+            raw = _ANY_RAW
+        add(
+            rule.action,
+            rule.direction,
+            PROTOCOL_NUMBERS.get(rule.protocol, ANY_PROTOCOL),
+            merge_ranges(rule.ports),
+            raw,
+            rule.log,
+        )
+
+
+_ANY_RAW: tuple[PeerKind, int, str | None, IpNetwork | None] = (PeerKind.ANY, -1, None, None)
+
+
+def _service_key(service: str, intern: dict[object, object]) -> AddressSetKey:
+    raw = ("service", service)
+    found = intern.get(raw)
+    if found is None:
+        found = intern[raw] = AddressSetKey(owner=PROVIDER, service=service)
+    return found  # type: ignore[return-value]
 
 
 def applies(owner: str, scope: AddressSetKey) -> bool:
