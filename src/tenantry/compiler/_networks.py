@@ -2,11 +2,12 @@
 
 A network update that keeps its wire key (kind, physical network, tag), an overlay network
 created, or a network deleted that no port uses: the segment is rebuilt (or appended, or
-tombstoned) with its id, and router legs on changed networks are rebuilt. Ports, policies,
+tombstoned) with its id, and router legs on updated networks are rebuilt in place. Ports, policies,
 address sets and chains are shared with the previous programs. Anything that could move
 ports or address sets takes the full compile: a new VLAN network (VGT trunks may now carry
 it), a changed wire key, the provider's management network, a network carrying a shared
-service (its subnets are the service's address set), or a deleted network with ports.
+service (its subnets are the service's address set), a deleted network with ports, or a
+network created or deleted that a router joins.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from tenantry.compiler._index import CompileIndex
 from tenantry.compiler.compile import _segment
 from tenantry.compiler.program import Programs, RouterInterface, SegmentKind
-from tenantry.model import PROVIDER, Change, Estate, Network, Ref, router_mac
+from tenantry.model import PROVIDER, Change, Estate, Network, Ref
 
 __all__ = ["recompile_networks"]
 
@@ -59,12 +60,14 @@ def recompile_networks(
             else:
                 segments[old.id] = new
         networks[ref] = network
+    routers = _routers(previous, before, networks, ids)
+    if routers is None:
+        return None
     for ref, found in new_ids.items():  # the lineage's ids, once every change was accepted
         if found is None:
             ids.pop(ref, None)
         else:
             ids[ref] = found
-    routers = _routers(previous, before, networks, ids)
     return replace(previous, segments=tuple(segments), routers=routers)
 
 
@@ -86,28 +89,31 @@ def _in_use(programs: Programs, segment: int) -> bool:
 
 def _routers(
     previous: Programs, before: Estate, networks: dict[Ref, Network | None], ids: dict[Ref, int]
-) -> tuple[RouterInterface, ...]:
-    """Router legs, with those on changed networks rebuilt (in the full compile's order)."""
-    touched = set(networks)
-    if not any(
-        Ref(ref.owner, name) in touched for ref, r in before.routers.items() for name in r.networks
-    ):
+) -> tuple[RouterInterface, ...] | None:
+    """Router legs with those on updated networks rebuilt in place; the previous tuple when no
+    router joins a changed network; None (full compile) when one joins a created or deleted
+    network (its legs would appear or go)."""
+    owners = {ref.owner for ref in networks}
+    routed: set[Ref] = set()
+    for ref, router in before.routers.items():
+        if ref.owner in owners:  # most routers belong to other owners: one cheap test each
+            routed.update(Ref(ref.owner, name) for name in router.networks)
+    touched = routed.intersection(networks)
+    if not touched:
         return previous.routers
-    found = []
-    for ref, router in sorted(before.routers.items()):
-        for name in router.networks:
-            net_ref = Ref(ref.owner, name)
-            network = networks[net_ref] if net_ref in networks else before.networks.get(net_ref)
-            seg = ids.get(net_ref)
-            if network is None or seg is None:
-                continue
-            found.append(
-                RouterInterface(
-                    router=ref,
-                    segment=seg,
-                    mac=router_mac(ref.owner, ref.name, name),
-                    gateways=tuple(s.gateway for s in network.subnets if s.gateway),
-                    subnets=tuple(s.cidr for s in network.subnets),
-                )
+    rebuilt: dict[int, Network] = {}
+    for ref in touched:
+        network = networks[ref]
+        if network is None or ref not in ids:  # deleted, or created (``ids`` is before)
+            return None
+        rebuilt[ids[ref]] = network
+    legs = list(previous.routers)
+    for i, leg in enumerate(legs):
+        network = rebuilt.get(leg.segment)
+        if network is not None:
+            legs[i] = replace(
+                leg,
+                gateways=tuple(s.gateway for s in network.subnets if s.gateway),
+                subnets=tuple(s.cidr for s in network.subnets),
             )
-    return tuple(found)
+    return tuple(legs)
