@@ -537,3 +537,62 @@ def guest_changes(draw: st.DrawFn, estate: Estate) -> ChangeSet:
             after = guest.model_copy(update={"vnics": guest.vnics[:-1]})
         changes.append(Change(Op.UPDATE, Kind.GUEST, ref, guest, after))
     return ChangeSet(tuple(changes))
+
+
+@st.composite
+def network_changes(draw: st.DrawFn, estate: Estate) -> ChangeSet:
+    """Network updates (default action, gateways dropped, description, a new overlay id),
+    overlay networks created, and unused networks deleted; provider networks too."""
+    from tenantry.model import OverlaySegment
+
+    refs = sorted(estate.networks)
+    used = {
+        Ref(ref.owner, vnic.network)
+        for ref, guest in estate.guests.items()
+        for vnic in guest.vnics
+        if vnic.network is not None
+    }
+    fresh = 0x7000 + draw(st.integers(0, 0xFF))
+    changes: list[Change] = []
+    touched: set[Ref] = set()
+    for _ in range(draw(st.integers(1, 3))):
+        op = draw(st.sampled_from(["default", "gateways", "describe", "retag", "create", "delete"]))
+        if op == "create":
+            owner = draw(st.sampled_from(sorted({r.owner for r in refs} or {PROVIDER})))
+            fresh += 1
+            ref = Ref(owner, f"extra{fresh:x}")
+            network = Network(name=ref.name, segment=OverlaySegment(overlay=fresh))
+            if ref not in estate.networks and ref not in touched:
+                touched.add(ref)
+                changes.append(Change(Op.CREATE, Kind.NETWORK, ref, None, network))
+            continue
+        if not refs:
+            continue
+        ref = draw(st.sampled_from(refs))
+        if ref in touched:
+            continue
+        touched.add(ref)
+        before = estate.networks[ref]
+        if op == "delete":
+            if ref not in used and ref not in {
+                Ref(r.owner, n) for r, router in estate.routers.items() for n in router.networks
+            }:
+                changes.append(Change(Op.DELETE, Kind.NETWORK, ref, before, None))
+            continue
+        if op == "default":
+            flipped = (
+                DefaultAction.ALLOW
+                if before.default_action is DefaultAction.DENY
+                else DefaultAction.DENY
+            )
+            after = before.model_copy(update={"default_action": flipped})
+        elif op == "gateways":
+            subnets = tuple(s.model_copy(update={"gateway": None}) for s in before.subnets)
+            after = before.model_copy(update={"subnets": subnets})
+        elif op == "describe":
+            after = before.model_copy(update={"description": "changed"})
+        else:
+            fresh += 1
+            after = before.model_copy(update={"segment": OverlaySegment(overlay=fresh)})
+        changes.append(Change(Op.UPDATE, Kind.NETWORK, ref, before, after))
+    return ChangeSet(tuple(changes))

@@ -30,6 +30,8 @@ class CompileIndex:
     """Owner name -> index into ``Programs.owners`` (fixed for the lineage)."""
     guest_ids: dict[Ref, int] | None = None
     """Guest reference -> the guest id of its live rows (built on the first guest change)."""
+    segment_ids: dict[Ref, int] | None = None
+    """Network -> segment id (built on the first network change, kept by later ones)."""
     owner_order: object = None
     """Live port rows sorted by owner, and where each owner's run starts (built on first
     use; ports only change in a full compile, which starts a new index)."""

@@ -32,7 +32,7 @@ class _Rows:
     attach: list[int] = field(default_factory=list)
     names: list[int] = field(default_factory=list)
     tags: list[int] = field(default_factory=list)
-    macs: list[int] = field(default_factory=list)
+    macs: list[str] = field(default_factory=list)
     n4: list[int] = field(default_factory=list)
     v4: list[int] = field(default_factory=list)
     odd: dict[int, tuple[object, ...]] = field(default_factory=dict)
@@ -119,7 +119,7 @@ class PortBuilder:
                 if tagset is None:
                     tagset = self.builder._tagset(guest_tags, vnic.tags)
                 tags(tagset)
-                macs(int(vnic.mac.replace(":", ""), 16))
+                macs(vnic.mac)  # parsed all at once by _mac_column
                 addresses = vnic.addresses
                 if len(addresses) == 1 and addresses[0].__class__ is IPv4Address:
                     v4(int(addresses[0]))
@@ -182,7 +182,7 @@ class PortBuilder:
             "shaping": table[att, 4],
             "trunk_count": table[att, 5],
             "tagset": np.array(rows.tags, np.int64),
-            "mac": np.array(rows.macs, np.uint64),
+            "mac": _mac_column(rows.macs),
             "attachment": att,
             "n4": n4,
             "n6": n6,
@@ -311,3 +311,19 @@ def _offsets(counts: npt.NDArray[np.generic]) -> npt.NDArray[np.int32]:
     out = np.zeros(len(counts) + 1, np.int32)
     np.cumsum(counts.astype(np.int32), out=out[1:])
     return out
+
+
+def _mac_column(macs: list[str]) -> npt.NDArray[np.uint64]:
+    """MACs as 48-bit integers: one hex decode of all of them when every one is in the model's
+    canonical form (``02:00:00:00:00:01``), else one by one."""
+    if macs and set(map(len, macs)) == {17}:
+        text = "".join(macs)
+        try:  # hyphens or anything but colons between hex pairs: one by one
+            raw = bytes.fromhex(text.replace(":", "")) if text.count(":") == 5 * len(macs) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) == 6 * len(macs):
+            octets = np.frombuffer(raw, np.uint8).reshape(-1, 6).astype(np.uint64)
+            weights = np.array([1 << (8 * (5 - i)) for i in range(6)], np.uint64)
+            return octets @ weights
+    return np.array([mac_int(mac) for mac in macs], np.uint64)

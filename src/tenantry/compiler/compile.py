@@ -8,6 +8,7 @@ import numpy as np
 
 from tenantry.compiler._index import CompileIndex
 from tenantry.compiler._ports import PortBuilder
+from tenantry.compiler._rule_columns import RuleColumns
 from tenantry.compiler.program import (
     Chain,
     CompiledPolicy,
@@ -235,11 +236,15 @@ class _Builder:
             return ids.setdefault(key, len(ids))  # type: ignore[arg-type]
 
         compiled: list[CompiledPolicy | None] = []
+        columns = RuleColumns()
         for ref, policy in sorted(self.estate.policies.items()):
             pid = len(compiled)
             self.index.policy_ids[ref] = pid
             self.index.policies_by_owner.setdefault(ref.owner, set()).add(pid)
-            compiled.append(compile_policy(pid, ref, policy, address_set, self.index.intern))
+            compiled.append(
+                compile_policy(pid, ref, policy, address_set, self.index.intern, columns=columns)
+            )
+        columns.finish()
         return compiled
 
     def _chains(

@@ -4,11 +4,13 @@ A change set that touches only policies and guests is compiled incrementally. Po
 changed policies, the address sets they newly need, and the chains of the owners they apply
 to. Guests: the changed guests' old port rows stop being live and their new rows are
 appended; the chains of the new rows and the address sets whose scope holds a changed owner
-are recomputed. Every other column is shared with the previous programs. Anything else
-(networks, port groups, tenants, services, routers, hosts) takes a full compile and a delta
-that says so (``full``), which a backend answers with a full resync. Either way the result
-equals a full compile of the new estate (``Programs.canonical``), which the property tests
-check.
+are recomputed. Every other column is shared with the previous programs. Network-only changes
+that touch only segments and router legs (see ``_networks``) are compiled incrementally too,
+ids kept; their delta is still ``full`` (it has no field for segments or router legs yet), so
+backends resync. Anything else (port groups, tenants, services, routers, hosts, other
+network changes) takes a full compile and a ``full`` delta, which a backend answers with a
+full resync. Either way the result equals a full compile of the new estate
+(``Programs.canonical``), which the property tests check.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy.typing as npt
 
 from tenantry.compiler._guests import recompile_guests
 from tenantry.compiler._index import CompileIndex
+from tenantry.compiler._networks import recompile_networks
 from tenantry.compiler.compile import compile_estate
 from tenantry.compiler.program import (
     AddressSet,
@@ -81,6 +84,13 @@ def recompile(
         return previous, ProgramDelta()
     index = previous.index
     kinds = {c.kind for c in changes}
+    if kinds == {Kind.NETWORK} and isinstance(index, CompileIndex) and index.head is previous:
+        programs = recompile_networks(previous, index, before, list(changes))
+        if programs is not None:
+            index.head = programs
+            # ids are kept, but ProgramDelta cannot name segments or router legs yet, so
+            # backends resync (a backend that applies non-full deltas reconciles policies)
+            return programs, ProgramDelta(full=True)
     if (
         not isinstance(index, CompileIndex)
         or index.head is not previous

@@ -57,11 +57,11 @@ Chains (:class:`Chain`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from enum import IntEnum, IntFlag, StrEnum
 from functools import cached_property
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -79,6 +79,9 @@ from tenantry.model import (
     Tier,
     TrafficShaping,
 )
+
+if TYPE_CHECKING:
+    from tenantry.compiler._rule_columns import RuleColumns
 
 __all__ = [
     "AddressSet",
@@ -316,9 +319,15 @@ class CompiledRule:
     log: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class CompiledPolicy:
-    """A policy compiled once, whatever the number of ports it applies to."""
+    """A policy compiled once, whatever the number of ports it applies to.
+
+    Immutable, compared by value like the other IR types. ``rules`` is a tuple of
+    :class:`CompiledRule`; a full compile keeps them as columns (``compiler._rule_columns``)
+    and builds the tuple on each access, so callers that use ``rules`` often keep it."""
+
+    __slots__ = ("_rules", "applies_to", "id", "order", "ref", "tier")
+    __match_args__ = ("id", "ref", "tier", "order", "applies_to", "rules")
 
     id: int
     ref: Ref
@@ -327,12 +336,74 @@ class CompiledPolicy:
     applies_to: AddressSetKey
     """The ports it applies to: the owner's (or, for the provider, the named tenants') ports
     carrying every tag listed."""
-    rules: tuple[CompiledRule, ...]
+    _rules: tuple[CompiledRule, ...] | RuleColumns
+
+    def __init__(  # noqa: PLR0917 - the signature of the dataclass it replaced
+        self,
+        id: int,  # noqa: A002 - the IR's field name
+        ref: Ref,
+        tier: Tier,
+        order: int,
+        applies_to: AddressSetKey,
+        rules: tuple[CompiledRule, ...] | RuleColumns = (),
+    ) -> None:
+        for name, value in (
+            ("id", id),
+            ("ref", ref),
+            ("tier", tier),
+            ("order", order),
+            ("applies_to", applies_to),
+            ("_rules", rules),
+        ):
+            object.__setattr__(self, name, value)
+
+    @property
+    def rules(self) -> tuple[CompiledRule, ...]:
+        """The rules, in order: first match in the tier decides."""
+        rules = self._rules
+        if isinstance(rules, tuple):
+            return rules
+        return rules.rules_of(self)
+
+    @property
+    def rule_count(self) -> int:
+        """``len(self.rules)`` without building the rules."""
+        rules = self._rules
+        return len(rules) if isinstance(rules, tuple) else rules.count(self.id)
 
     @property
     def sort_key(self) -> tuple[int, int, str, str]:
         """Evaluation order inside a chain: tier, order, name, owner."""
         return (TIER_ORDER.index(self.tier), self.order, self.ref.name, self.ref.owner)
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.id, self.ref, self.tier, self.order, self.applies_to, self.rules)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not CompiledPolicy:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.ref, self.tier, self.order, self.applies_to))
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledPolicy(id={self.id!r}, ref={self.ref!r}, tier={self.tier!r}, "
+            f"order={self.order!r}, applies_to={self.applies_to!r}, rules={self.rules!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            CompiledPolicy,
+            (self.id, self.ref, self.tier, self.order, self.applies_to, self._rules),
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,7 +550,7 @@ class Programs:
 
     def rule_count(self) -> int:
         """Compiled rules, each counted once (not per port)."""
-        return sum(len(p.rules) for p in self.policies if p is not None)
+        return sum(p.rule_count for p in self.policies if p is not None)
 
     # ------------------------------------------------------------------ comparison
 

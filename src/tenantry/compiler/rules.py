@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tenantry.compiler._rule_columns import RuleColumns
 from tenantry.compiler.program import (
     ANY_PROTOCOL,
     AddressSetKey,
@@ -13,7 +14,7 @@ from tenantry.compiler.program import (
     PeerKind,
     RuleOrigin,
 )
-from tenantry.model import PROTOCOL_NUMBERS, PROVIDER, Peer, Policy, Ref, Selector
+from tenantry.model import PROTOCOL_NUMBERS, PROVIDER, IpNetwork, Peer, Policy, Ref, Selector
 
 __all__ = ["compile_policy", "merge_ranges", "peer_key", "selector_key"]
 
@@ -84,11 +85,30 @@ def compile_policy(
     policy: Policy,
     address_set: Callable[[AddressSetKey], int],
     intern: dict[object, object],
+    *,
+    columns: RuleColumns | None = None,
 ) -> CompiledPolicy:
     """One policy, with each peer's address set id from ``address_set``.
 
-    ``intern`` shares equal port tuples and peers between rules (memory at scale).
+    ``intern`` shares equal port tuples and peers between rules (memory at scale). With
+    ``columns`` (a full compile), the rules go there instead of into rule objects.
     """
+    if columns is not None:
+        _add_rules(columns, ref.owner, policy, address_set, intern)
+        columns.end_policy(policy_id)
+        rules: tuple[CompiledRule, ...] | RuleColumns = columns
+    else:
+        rules = tuple(_rule_objects(ref, policy, address_set, intern))
+    scope = selector_key(ref.owner, policy.applies_to, intern)
+    return CompiledPolicy(policy_id, ref, policy.tier, policy.order, scope, rules)
+
+
+def _rule_objects(
+    ref: Ref,
+    policy: Policy,
+    address_set: Callable[[AddressSetKey], int],
+    intern: dict[object, object],
+) -> list[CompiledRule]:
     rules = []
     for index, rule in enumerate(policy.rules):
         peer = rule.peer
@@ -113,15 +133,50 @@ def compile_policy(
                 log=rule.log,
             )
         )
-    scope = selector_key(ref.owner, policy.applies_to, intern)
-    return CompiledPolicy(
-        policy_id,
-        ref,
-        policy.tier,
-        policy.order,
-        scope,
-        tuple(rules),
-    )
+    return rules
+
+
+def _add_rules(
+    columns: RuleColumns,
+    owner: str,
+    policy: Policy,
+    address_set: Callable[[AddressSetKey], int],
+    intern: dict[object, object],
+) -> None:
+    """The rules of a full compile: no rule or peer objects (``RuleColumns`` interns peers)."""
+    add = columns.add
+    raw: tuple[PeerKind, int, str | None, IpNetwork | None]
+    for rule in policy.rules:
+        peer = rule.peer
+        if peer.selector is not None:
+            aset = address_set(selector_key(owner, peer.selector, intern))
+            raw = (PeerKind.SELECTOR, aset, None, None)
+        elif peer.service is not None:
+            aset = address_set(_service_key(peer.service, intern))
+            raw = (PeerKind.SERVICE, aset, peer.service, None)
+        elif peer.cidr is not None:
+            raw = (PeerKind.CIDR, -1, None, peer.cidr)
+        else:
+            raw = _ANY_RAW
+        add(
+            rule.action,
+            rule.direction,
+            PROTOCOL_NUMBERS.get(rule.protocol, ANY_PROTOCOL),
+            merge_ranges(rule.ports),
+            raw,
+            rule.log,
+        )
+
+
+_ANY_RAW: tuple[PeerKind, int, str | None, IpNetwork | None] = (PeerKind.ANY, -1, None, None)
+
+
+def _service_key(service: str, intern: dict[object, object]) -> AddressSetKey:
+    raw = ("service", service)
+    found = intern.get(raw)
+    if found is None:
+        found = intern[raw] = AddressSetKey(owner=PROVIDER, service=service)
+    return found  # type: ignore[return-value]
 
 
 def applies(owner: str, scope: AddressSetKey) -> bool:

@@ -65,7 +65,7 @@ else:
                 and (frames[i, 20] & 0xBF) == 0
                 and frames[i, 21] == 0
                 and total + 14 <= size
-                and size >= 42
+                and size >= 47
             )
             if eligible:
                 if proto == 6:

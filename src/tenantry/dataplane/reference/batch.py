@@ -90,7 +90,7 @@ def batch_keys(
         (((w1 >> _M(32)) & _M(0xFFFFFF)) == _ETH_IPV4_IHL5)
         & ((w2 & _FRAG_MASK) == 0)
         & (total + _M(14) <= size)
-        & (size >= 42)
+        & (size >= 47)
         & (tcp | udp)
     )
     row = rows.astype(np.uint64)
@@ -271,7 +271,7 @@ class BatchClassifier:
         entry = self._flows.entries.get(cache_key)  # type: ignore[call-overload]
         if entry is None:
             return
-        verdict, condition, flow, conn = entry
+        verdict, condition, flow, conn, _ = entry
         self._keys[:, slot] = key
         self._used[slot] = True
         self._verdict[slot] = self._id(verdict)

@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 from tenantry.compiler import PortFlag, compile_estate
 from tenantry.dataplane import Disposition, decode
+from tenantry.dataplane.probe import build_probe
 from tenantry.dataplane.reference import ReferenceBackend
-from tenantry.errors import FrameError
+from tenantry.errors import FrameError, TenantryError
 from tenantry.model import PROVIDER
 from tests.helpers.estates import example_estate
 from tests.strategies import estates, frames_between
@@ -85,3 +86,51 @@ def test_flow_cache_never_changes_a_verdict(data: st.DataObject) -> None:
         a = cached.classify(frame, row)
         b = plain.classify(frame, row, trace=True)
         assert (a.action, a.stage, a.reason, a.egress) == (b.action, b.stage, b.reason, b.egress)
+
+
+BYTE = st.integers(0, 255)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.data(),
+    st.lists(
+        # the bytes a hit re-checks (lengths, fragment bits, TCP data offset) or any other
+        st.tuples(st.sampled_from([16, 17, 20, 21, 38, 39, 46]) | st.integers(0, 59), BYTE),
+        min_size=1,
+        max_size=3,
+    ),
+    st.integers(0, 20),
+)
+def test_flow_cache_hits_recheck_what_the_key_leaves_out(
+    data: st.DataObject, edits: list[tuple[int, int]], cut: int
+) -> None:
+    """A frame that shares a cached frame's key but differs elsewhere in the header (lengths,
+    fragment bits, data offset) or is shorter gets the verdict the plain pipeline gives it."""
+    programs = compile_estate(example_estate())
+    cached, plain = ReferenceBackend(programs), ReferenceBackend(programs)
+    live = programs.live_rows().tolist()
+    source, target = data.draw(st.sampled_from(live)), data.draw(st.sampled_from(live))
+    try:
+        probe = build_probe(
+            programs,
+            source=programs.port_name(source),
+            to=programs.port_name(target),
+            proto=data.draw(st.sampled_from(["tcp", "udp"])),
+            dport=data.draw(st.sampled_from([53, 80, 443, 5432])),
+        )
+        # padded to Ethernet's minimum as a NIC sends it (a bare UDP probe is 42 bytes)
+        row, frame = probe.ingress, probe.frame.ljust(60, b"\0")
+    except TenantryError:  # no IPv4 path between the two: a random frame instead
+        row, frame = data.draw(frames_between(programs))
+    for _ in range(3):  # fill the cache (and open the connection if allowed)
+        cached.classify(frame, row)
+        plain.classify(frame, row, trace=True)
+    changed = bytearray(frame)
+    for offset, value in edits:
+        if offset < len(changed):
+            changed[offset] = value
+    variant = bytes(changed[: max(len(changed) - cut, 0)])
+    a = cached.classify(variant, row)
+    b = plain.classify(variant, row, trace=True)
+    assert (a.action, a.stage, a.reason, a.egress) == (b.action, b.stage, b.reason, b.egress)
