@@ -235,9 +235,8 @@ class AuditTrail:
         """Recompute the whole log from its entries and check every signed head and every
         checkpoint held elsewhere (``trusted``) against it."""
         verifier = LogVerifier(self.public_key() if public_key is None else public_key)
-        for seqs, bodies, hashes in self._store.audit_chunks():
-            verifier.add(seqs, bodies, hashes)
-        return verifier.finish(self._store.audit_heads(), trusted)
+        heads = self._store.scan_log(verifier.add)
+        return verifier.finish(heads, trusted)
 
     def publish(self, actor: Actor, directory: Path) -> tuple[SignedTreeHead, Path]:
         """Write the newest head to a witness directory, after checking that the log extends
