@@ -11,7 +11,7 @@ with a head per commit that is the entry itself.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from hashlib import sha256
 
@@ -84,6 +84,21 @@ class LogVerifier:
                             seq,
                         )
                     )
+
+    def compare_pages(self, pages: Mapping[int, bytes], leaves_per_page: int) -> None:
+        """Check stored copies of the leaf hashes, ``leaves_per_page`` to a page, against the
+        ones recomputed from the entries (call after the last ``add``)."""
+        width = leaves_per_page * HASH_SIZE
+        for page, data in sorted(pages.items()):
+            if data != self._leaves[page * width : (page + 1) * width]:
+                low = page * leaves_per_page
+                self._findings.append(
+                    Finding(
+                        Problem.PAGE_ALTERED,
+                        f"the stored page of leaf hashes {low}..{low + leaves_per_page - 1} "
+                        "does not match the entries: proofs built from it would fail",
+                    )
+                )
 
     def _misplaced(self, seq: int, expected: int) -> None:
         if any(

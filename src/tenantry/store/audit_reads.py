@@ -18,12 +18,22 @@ from tenantry.audit import AuditRecord, SignedTreeHead
 from tenantry.errors import StoreUnavailableError
 from tenantry.model import Kind, Ref
 from tenantry.store.audit_log import TILE_HEIGHT, read_heads, stored_nodes
+from tenantry.store.audit_pages import PAGE_LEAVES, read_pages
 from tenantry.store.audit_scan import ChunkVisitor, LogQueries, scan_entries, scan_leaf_hashes
 from tenantry.store.audit_tables import AuditLogRow, EstateCommitRow, EstateHistoryRow
 from tenantry.store.engine import describe
 from tenantry.store.tables import AuditEntryRow, AuditTenantRow
 
-__all__ = ["AuditReads", "StoredAuditEntry"]
+__all__ = ["AuditReads", "LogScan", "StoredAuditEntry"]
+
+
+@dataclass(frozen=True)
+class LogScan:
+    """What a verification reads besides the entries: the signed heads, and the stored pages
+    of leaf hashes (by number, ``PAGE_LEAVES`` to a page) to check against the entries."""
+
+    heads: list[SignedTreeHead]
+    pages: dict[int, bytes]
 
 
 @dataclass(frozen=True)
@@ -97,15 +107,16 @@ class AuditReads:
     def leaf_hashes(self, chunk: int = 1 << 20) -> bytes:
         """Every stored leaf hash, in seq order, end to end (to build a tree in memory)."""
         with self._snapshot() as connection:
-            return b"".join(scan_leaf_hashes(connection, LogQueries.choose(connection), chunk))
+            return b"".join(scan_leaf_hashes(connection, chunk))
 
-    def scan_log(self, visit: ChunkVisitor, chunk: int = 100_000) -> list[SignedTreeHead]:
+    def scan_log(self, visit: ChunkVisitor, chunk: int = 100_000) -> LogScan:
         """Hand every entry to ``visit`` in seq order, ``chunk`` at a time (positions, bodies,
-        stored leaf hashes), and return the signed heads: all read in one snapshot."""
+        stored leaf hashes); the signed heads and leaf pages, all read in one snapshot."""
         with self._snapshot() as connection:
             heads = read_heads(connection)
-            scan_entries(connection, LogQueries.choose(connection), visit, chunk)
-        return heads
+            count = scan_entries(connection, LogQueries.choose(connection), visit, chunk)
+            pages = {} if count is None else read_pages(connection, count // PAGE_LEAVES)
+        return LogScan(heads, pages)
 
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tenantry.audit import HASH_SIZE
+from tenantry.store.audit_pages import PAGE_BYTES, PAGE_LEAVES, read_pages
 
 __all__ = ["ChunkVisitor", "LogQueries", "scan_entries", "scan_leaf_hashes"]
 
@@ -89,8 +90,11 @@ def _numbering(cursor: Any, sql: LogQueries) -> tuple[int, int, int]:
     return int(count), int(low or 0), int(high if high is not None else -1)
 
 
-def scan_entries(connection: Connection, sql: LogQueries, visit: ChunkVisitor, chunk: int) -> None:
-    """Every entry, in seq order, ``chunk`` at a time, to ``visit``."""
+def scan_entries(
+    connection: Connection, sql: LogQueries, visit: ChunkVisitor, chunk: int
+) -> int | None:
+    """Every entry, in seq order, ``chunk`` at a time, to ``visit``; how many there were if
+    they are numbered 0, 1, 2, ... without a gap (else None)."""
     cursor = _cursor(connection)
     try:
         count, low, high = _numbering(cursor, sql)
@@ -100,7 +104,7 @@ def scan_entries(connection: Connection, sql: LogQueries, visit: ChunkVisitor, c
             while rows := cursor.fetchmany(chunk):
                 seqs, blobs, hashes = zip(*rows, strict=True)
                 visit(list(seqs), list(blobs), [_blob(h) for h in hashes])
-            return
+            return None
         for start in range(0, count, chunk):
             stop = min(start + chunk, count)
             cursor.execute(sql.bodies, (start, stop))
@@ -112,17 +116,40 @@ def scan_entries(connection: Connection, sql: LogQueries, visit: ChunkVisitor, c
                 cursor.execute(sql.hashes, (start, stop))
                 joined = [_blob(h) for (h,) in cursor.fetchall()]
             visit(range(start, stop), bodies, joined)
+        return count
     finally:
         cursor.close()
 
 
-def scan_leaf_hashes(connection: Connection, sql: LogQueries, chunk: int) -> Iterator[bytes]:
-    """Every stored leaf hash in seq order, joined end to end, ``chunk`` positions at a time."""
+def scan_leaf_hashes(connection: Connection, chunk: int) -> Iterator[bytes]:
+    """Every stored leaf hash in seq order, joined end to end: from the pages where they are
+    whole, else ``chunk`` positions at a time from the entries."""
+    sql = LogQueries(postgres=connection.dialect.name == "postgresql")
     cursor = _cursor(connection)
     try:
         count, low, high = _numbering(cursor, sql)
-        for start in range(low, high + 1 if count else low, chunk):
-            cursor.execute(sql.joined, (start, start + chunk))
-            yield bytes(cursor.fetchone()[0] or b"")
+        if count and (low != 0 or high != count - 1):
+            # Numbering broken: the entries as they are, in seq order (no page can match).
+            for start in range(low, high + 1, chunk):
+                cursor.execute(sql.joined, (start, start + chunk))
+                yield bytes(cursor.fetchone()[0] or b"")
+            return
+        pages = read_pages(connection, count // PAGE_LEAVES)
+        done = 0
+        for page in range(count // PAGE_LEAVES):
+            data = pages.get(page)
+            if data is None or len(data) != PAGE_BYTES:
+                continue
+            if done < page * PAGE_LEAVES:
+                yield from _joined(cursor, sql, done, page * PAGE_LEAVES, chunk)
+            yield data
+            done = (page + 1) * PAGE_LEAVES
+        yield from _joined(cursor, sql, done, count, chunk)
     finally:
         cursor.close()
+
+
+def _joined(cursor: Any, sql: LogQueries, start: int, stop: int, chunk: int) -> Iterator[bytes]:
+    for low in range(start, stop, chunk):
+        cursor.execute(sql.joined, (low, min(low + chunk, stop)))
+        yield bytes(cursor.fetchone()[0] or b"")
