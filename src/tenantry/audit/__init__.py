@@ -10,6 +10,7 @@ from tenantry.audit.export import ExportFormat, cadf_event, export_lines
 from tenantry.audit.frontier import Frontier
 from tenantry.audit.merkle import (
     EMPTY_ROOT,
+    HASH_SIZE,
     TreeLevels,
     leaf_hash,
     node_hash,
@@ -42,6 +43,7 @@ from tenantry.audit.verifier import LogVerifier, verify_log
 __all__ = [
     "EMPTY_ROOT",
     "ENTRY_SCHEMA",
+    "HASH_SIZE",
     "AuditRecord",
     "Bundle",
     "BundleEntry",

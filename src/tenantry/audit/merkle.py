@@ -59,9 +59,9 @@ def perfect_cover(start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _level_up(level: bytes) -> bytes:
-    view = memoryview(level)
+    # Slicing bytes beats a memoryview here: the slice is copied into the concatenation anyway.
     pairs = len(level) // (2 * HASH_SIZE) * 2 * HASH_SIZE
-    return b"".join([sha256(_NODE + view[i : i + 64]).digest() for i in range(0, pairs, 64)])
+    return b"".join([sha256(_NODE + level[i : i + 64]).digest() for i in range(0, pairs, 64)])
 
 
 class TreeLevels:

@@ -28,6 +28,7 @@ class Problem(StrEnum):
     VIEW_INCOMPLETE = "view-incomplete"
     SNAPSHOT_MISMATCH = "snapshot-mismatch"
     BUNDLE_SIGNATURE = "bundle-signature"
+    PAGE_ALTERED = "page-altered"
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ with a head per commit that is the entry itself.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from hashlib import sha256
 
-from tenantry.audit.merkle import TreeLevels
+from tenantry.audit.merkle import HASH_SIZE, TreeLevels
 from tenantry.audit.treehead import SignedTreeHead, log_id_of
 from tenantry.audit.verdict import Finding, Problem, Verdict
 
@@ -42,33 +42,63 @@ class LogVerifier:
         self,
         seqs: Sequence[int],
         bodies: Sequence[bytes],
-        stored_hashes: Sequence[bytes] | None = None,
+        stored_hashes: Sequence[bytes] | bytes | None = None,
     ) -> None:
-        """The next entries: their positions as stored, bodies, and stored leaf hashes if any."""
+        """The next entries: their positions as stored, bodies, and the leaf hashes stored
+        with them if any (one per entry, or all joined end to end)."""
         digest = sha256
-        hashes = [digest(b"\x00" + body).digest() for body in bodies]
-        joined = b"".join(hashes)
+        joined = b"".join([digest(b"\x00" + body).digest() for body in bodies])
         start = self._count
+        count = len(bodies)
         # Whole-chunk comparisons first: the per-entry scans run only where something differs.
-        if list(seqs) != list(range(start, start + len(hashes))):
+        expected = range(start, start + count)
+        if seqs != expected and list(seqs) != list(expected):
             for i, seq in enumerate(seqs):
                 if seq != start + i:
                     self._misplaced(seq, start + i)
-        if stored_hashes is not None and b"".join(stored_hashes) != joined:
-            for i, (computed, stored) in enumerate(zip(hashes, stored_hashes, strict=True)):
-                if computed != bytes(stored):
-                    self._altered += 1
-                    if self._altered <= MAX_LISTED:
-                        self._findings.append(
-                            Finding(
-                                Problem.ENTRY_ALTERED,
-                                f"entry {seqs[i]} was altered: its body no longer matches the "
-                                "leaf hash written with it",
-                                seqs[i],
-                            )
-                        )
+        if stored_hashes is not None:
+            stored = stored_hashes if isinstance(stored_hashes, bytes) else b"".join(stored_hashes)
+            if stored != joined:
+                self._compare(seqs, joined, stored_hashes)
         self._leaves += joined
-        self._count += len(hashes)
+        self._count += count
+
+    def _compare(
+        self, seqs: Sequence[int], joined: bytes, stored_hashes: Sequence[bytes] | bytes
+    ) -> None:
+        """Name each entry whose body no longer matches its stored leaf hash."""
+        for i, seq in enumerate(seqs):
+            computed = joined[i * HASH_SIZE : (i + 1) * HASH_SIZE]
+            if isinstance(stored_hashes, bytes):
+                stored = stored_hashes[i * HASH_SIZE : (i + 1) * HASH_SIZE]
+            else:
+                stored = bytes(stored_hashes[i])
+            if computed != stored:
+                self._altered += 1
+                if self._altered <= MAX_LISTED:
+                    self._findings.append(
+                        Finding(
+                            Problem.ENTRY_ALTERED,
+                            f"entry {seq} was altered: its body no longer matches the "
+                            "leaf hash written with it",
+                            seq,
+                        )
+                    )
+
+    def compare_pages(self, pages: Mapping[int, bytes], leaves_per_page: int) -> None:
+        """Check stored copies of the leaf hashes, ``leaves_per_page`` to a page, against the
+        ones recomputed from the entries (call after the last ``add``)."""
+        width = leaves_per_page * HASH_SIZE
+        for page, data in sorted(pages.items()):
+            if data != self._leaves[page * width : (page + 1) * width]:
+                low = page * leaves_per_page
+                self._findings.append(
+                    Finding(
+                        Problem.PAGE_ALTERED,
+                        f"the stored page of leaf hashes {low}..{low + leaves_per_page - 1} "
+                        "does not match the entries: proofs built from it would fail",
+                    )
+                )
 
     def _misplaced(self, seq: int, expected: int) -> None:
         if any(

@@ -29,7 +29,7 @@ from tenantry.governance import Actor
 from tenantry.service.audit_appender import AuditAppender
 from tenantry.service.audit_scopes import object_scope
 from tenantry.service.witness import read_checkpoints, witness_findings, write_checkpoint
-from tenantry.store import Store, StoredAuditEntry
+from tenantry.store import PAGE_LEAVES, Store, StoredAuditEntry
 
 __all__ = ["AUDIT_READERS", "AuditTrail"]
 
@@ -235,9 +235,9 @@ class AuditTrail:
         """Recompute the whole log from its entries and check every signed head and every
         checkpoint held elsewhere (``trusted``) against it."""
         verifier = LogVerifier(self.public_key() if public_key is None else public_key)
-        for seqs, bodies, hashes in self._store.audit_chunks():
-            verifier.add(seqs, bodies, hashes)
-        return verifier.finish(self._store.audit_heads(), trusted)
+        scan = self._store.scan_log(verifier.add)
+        verifier.compare_pages(scan.pages, PAGE_LEAVES)
+        return verifier.finish(scan.heads, trusted)
 
     def publish(self, actor: Actor, directory: Path) -> tuple[SignedTreeHead, Path]:
         """Write the newest head to a witness directory, after checking that the log extends

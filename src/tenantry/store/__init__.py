@@ -1,7 +1,8 @@
 """Persistence of the estate and the audit trail; only the service layer opens it."""
 
 from tenantry.store.audit_log import HeadSigner
-from tenantry.store.audit_reads import StoredAuditEntry
+from tenantry.store.audit_pages import PAGE_LEAVES
+from tenantry.store.audit_reads import LogScan, StoredAuditEntry
 from tenantry.store.authority import AuthorityStore
 from tenantry.store.engine import redact_url
 from tenantry.store.identities import IdentityStore, UserSecrets
@@ -9,9 +10,11 @@ from tenantry.store.keys import StoreKeyRecords
 from tenantry.store.store import Snapshot, Store
 
 __all__ = [
+    "PAGE_LEAVES",
     "AuthorityStore",
     "HeadSigner",
     "IdentityStore",
+    "LogScan",
     "Snapshot",
     "Store",
     "StoreKeyRecords",

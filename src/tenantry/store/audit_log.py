@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from tenantry.audit import AuditRecord, Frontier, SignedTreeHead, TreeHead, leaf_hash
 from tenantry.errors import AuditIntegrityError
+from tenantry.store.audit_pages import complete_pages
 from tenantry.store.audit_tables import AuditHeadRow, AuditLogRow, AuditNodeRow
 from tenantry.store.tables import AuditEntryRow, AuditTenantRow
 
@@ -112,6 +113,9 @@ def append_entries(
     frontier = Frontier.from_bytes(int(size), bytes(stored_frontier))
     tiles = frontier.append(entries.hashes, keep_every=TILE_HEIGHT)
     _insert_entries(connection, int(size), entries)
+    pages = complete_pages(connection, int(size), entries.hashes)
+    if pages:
+        _insert_many(connection, "audit_leaf_pages", ("page", "hashes"), pages)
     if tiles:
         _insert_many(connection, "audit_nodes", ("level", "idx", "hash"), tiles)
     head = sign(frontier.size, frontier.root()) if sign is not None else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +18,22 @@ from tenantry.audit import AuditRecord, SignedTreeHead
 from tenantry.errors import StoreUnavailableError
 from tenantry.model import Kind, Ref
 from tenantry.store.audit_log import TILE_HEIGHT, read_heads, stored_nodes
+from tenantry.store.audit_pages import PAGE_LEAVES, read_pages
+from tenantry.store.audit_scan import ChunkVisitor, LogQueries, scan_entries, scan_leaf_hashes
 from tenantry.store.audit_tables import AuditLogRow, EstateCommitRow, EstateHistoryRow
 from tenantry.store.engine import describe
 from tenantry.store.tables import AuditEntryRow, AuditTenantRow
 
-__all__ = ["AuditReads", "StoredAuditEntry"]
+__all__ = ["AuditReads", "LogScan", "StoredAuditEntry"]
+
+
+@dataclass(frozen=True)
+class LogScan:
+    """What a verification reads besides the entries: the signed heads, and the stored pages
+    of leaf hashes (by number, ``PAGE_LEAVES`` to a page) to check against the entries."""
+
+    heads: list[SignedTreeHead]
+    pages: dict[int, bytes]
 
 
 @dataclass(frozen=True)
@@ -93,10 +104,40 @@ class AuditReads:
             seqs, bodies, hashes = zip(*rows, strict=True)
             yield list(seqs), list(bodies), list(hashes)
 
-    def leaf_hashes(self, chunk: int = 100_000) -> bytes:
+    def leaf_hashes(self, chunk: int = 1 << 20) -> bytes:
         """Every stored leaf hash, in seq order, end to end (to build a tree in memory)."""
-        query = "SELECT leaf_hash FROM audit_entries ORDER BY seq"
-        return b"".join(b"".join([row[0] for row in rows]) for rows in self._scan(query, chunk))
+        with self._snapshot() as connection:
+            return b"".join(scan_leaf_hashes(connection, chunk))
+
+    def scan_log(self, visit: ChunkVisitor, chunk: int = 100_000) -> LogScan:
+        """Hand every entry to ``visit`` in seq order, ``chunk`` at a time (positions, bodies,
+        stored leaf hashes); the signed heads and leaf pages, all read in one snapshot."""
+        with self._snapshot() as connection:
+            heads = read_heads(connection)
+            count = scan_entries(connection, LogQueries.choose(connection), visit, chunk)
+            pages = {} if count is None else read_pages(connection, count // PAGE_LEAVES)
+        return LogScan(heads, pages)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """One read transaction that sees one state of the log across several queries."""
+        options: dict[str, Any] = (
+            {"isolation_level": "REPEATABLE READ"}
+            if self._is_postgres
+            else {"tenantry_write": False}
+        )
+        dbapi_error = self._engine.dialect.loaded_dbapi.Error
+        try:
+            with (
+                self._engine.connect().execution_options(**options) as connection,
+                connection.begin(),
+            ):
+                yield connection
+        except SQLAlchemyError as exc:
+            raise StoreUnavailableError(f"store {self.url} failed: {describe(exc)}") from exc
+        except dbapi_error as exc:
+            # Driver cursors (the column scans) raise the driver's own errors.
+            raise StoreUnavailableError(f"store {self.url} failed: {exc}") from exc
 
     def _scan(self, query: str, chunk: int) -> Iterator[list[Any]]:
         """Rows of ``query``, ``chunk`` at a time, through the driver's own cursor (a

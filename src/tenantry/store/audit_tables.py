@@ -10,7 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantry.store.tables import Base
 
-__all__ = ["AuditHeadRow", "AuditLogRow", "AuditNodeRow", "EstateCommitRow", "EstateHistoryRow"]
+__all__ = [
+    "AuditHeadRow",
+    "AuditLeafPageRow",
+    "AuditLogRow",
+    "AuditNodeRow",
+    "EstateCommitRow",
+    "EstateHistoryRow",
+]
 
 
 class AuditLogRow(Base):
@@ -36,6 +43,16 @@ class AuditNodeRow(Base):
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+
+class AuditLeafPageRow(Base):
+    """The leaf hashes of entries page * 1024 .. page * 1024 + 1023, end to end
+    (tenantry.store.audit_pages)."""
+
+    __tablename__ = "audit_leaf_pages"
+
+    page: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hashes: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class AuditHeadRow(Base):

@@ -300,3 +300,33 @@ def test_another_tenants_entry_slipped_into_a_view_is_refused(store: tuple[str, 
     with pytest.raises(AuditIntegrityError, match="index was altered"):
         service.audit.bundle(tenant_actor("hr"))
     service.close()
+
+
+def test_a_stored_leaf_hash_of_the_wrong_size_is_named_alone(store: tuple[str, Path]) -> None:
+    """A 5-byte leaf hash must not shift the hashes after it: only entry 7 is named."""
+    url, witness = store
+    with dba(url) as sql:
+        sql.execute(text("UPDATE audit_entries SET leaf_hash = :h WHERE seq = 7"), {"h": b"short"})
+    verdict = _verify(url, witness)
+    altered = [f.seq for f in verdict.findings if f.problem is Problem.ENTRY_ALTERED]
+    assert altered == [7], verdict.findings
+    assert verdict.first_bad_seq == 7
+
+
+def test_entries_moved_within_the_table_still_verify(store: tuple[str, Path]) -> None:
+    """The legitimate flow behind the scan's fallback: a row deleted and put back as it was
+    (stored after the others now, as a VACUUM or a restore may leave it) is read in seq order."""
+    url, witness = store
+    with dba(url) as sql:
+        row = sql.execute(text("SELECT * FROM audit_entries WHERE seq = 7")).mappings().one()
+        sql.execute(text("DELETE FROM audit_entries WHERE seq = 7"))
+        sql.execute(
+            text(
+                "INSERT INTO audit_entries (seq, time, body, leaf_hash) "
+                "VALUES (:seq, :time, :body, :leaf_hash)"
+            ),
+            dict(row),
+        )
+    verdict = _verify(url, witness)
+    assert verdict.ok, verdict.findings
+    assert verdict.size == 15
