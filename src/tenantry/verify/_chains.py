@@ -1,0 +1,344 @@
+"""Paths of several forwarding hops: guests that bridge and routers, composed.
+
+A guest forwards between its vNICs and a router between its interfaces, so a frame can go
+from one tenant through a chain of them to another even when no single guest or router
+touches both tenants (a provider transit network between two bridging appliances, a router
+followed by a bridging guest). Domains joined by forwarders form components; a component
+holding ports of two tenants is searched hop by hop for a concrete path, which becomes the
+counterexample. Components are kept in a union-find over domains: a change only merges (a
+split leaves a component too large, which costs a search but never hides a path).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+
+from tenantry.compiler import PortFlag
+from tenantry.model import Ref
+from tenantry.verify._layout import Layout
+from tenantry.verify._links import LinkFinder
+from tenantry.verify._routing import RouteFinder
+from tenantry.verify.counterexample import Counterexample, Hop
+from tenantry.verify.report import Leak, LeakKind
+
+__all__ = ["ChainFinder"]
+
+NONE, MANY = -1, -2
+State = tuple[int, int]
+"""(domain, sending port): a frame that port can put into that domain."""
+Recipe = tuple[object, ...]
+"""How to build one hop when a path is kept: ("l2", s, r, d) or ("routed", router, d, s, pick)."""
+
+
+class ChainFinder:
+    """Components of domains joined by forwarders, and the chained leaks inside them."""
+
+    def __init__(self, layout: Layout, links: LinkFinder, routes: RouteFinder) -> None:
+        self.layout = layout
+        self.links = links
+        self.routes = routes
+        programs = layout.programs
+        ports = programs.ports
+        size = max(len(layout.dom_of), 1)
+        service = ports.guest[(ports.flags & PortFlag.SERVICE_PROVIDER) != 0]
+        self.endpoints: set[int] = set(np.unique(service).tolist())
+        rows = np.concatenate([layout.send_rows, layout.recv_rows])
+        doms = np.concatenate([layout.send_dom, layout.recv_dom]).astype(np.int64)
+        guests = ports.guest[rows].astype(np.int64)
+        forwarder = ~np.isin(guests, np.fromiter(self.endpoints, np.int64, len(self.endpoints)))
+        consumer = (ports.flags[rows] & PortFlag.SERVICE_CONSUMER) != 0
+        self.hub = np.zeros(size, np.bool_)
+        """Domains with an open port of a forwarder: a consumer there reaches a forwarder."""
+        self.hub[doms[forwarder & ~consumer]] = True
+        joins = forwarder & (~consumer | self.hub[doms])
+        first = np.full(max(len(programs.guests), 1), size, np.int64)
+        np.minimum.at(first, guests[joins], doms[joins])
+        left = [first[guests[joins]], *self._router_edges()[0]]
+        right = [doms[joins], *self._router_edges()[1]]
+        self.parent = _components(size, np.concatenate(left), np.concatenate(right))
+        tenant = ports.owner[rows] != layout.provider
+        present = tenant & (~consumer | self.hub[doms])
+        n = max(len(programs.owners), 1)
+        keys = np.unique(self.parent[doms[present]] * n + ports.owner[rows][present])
+        self.cls = _classify(keys, n, size)
+        self.found: dict[int, list[Leak]] = {}
+
+    def _router_edges(self) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]]]:
+        left, right = [], []
+        for legs in self.routes.legs.values():
+            doms = [self.routes.dom(leg) for leg in legs]
+            left.extend([doms[0]] * len(doms))
+            right.extend(doms)
+        return [np.asarray(left, np.int64)], [np.asarray(right, np.int64)]
+
+    # ------------------------------------------------------------------ union-find
+
+    def find(self, domain: int) -> int:
+        parent = self.parent
+        while (up := int(parent[domain])) != domain:
+            parent[domain] = parent[up]
+            domain = up
+        return domain
+
+    def _union(self, a: int, b: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ra
+        low, high = min(ra, rb), max(ra, rb)
+        self.parent[high] = low
+        self.cls[low] = _merge(int(self.cls[low]), int(self.cls[high]))
+        stale = self.found.pop(high, None)
+        if stale is not None:
+            self.found.setdefault(low, [])
+        return low
+
+    def _eligible(self, row: int, domain: int) -> bool:
+        return not self.layout.is_consumer(row) or bool(self.hub[domain])
+
+    def _forwards(self, guest: int) -> bool:
+        return guest not in self.endpoints
+
+    # ------------------------------------------------------------------ changes
+
+    def note(self, rows: Iterable[int]) -> set[int]:
+        """Join what changed ``rows`` join (rows of the current programs); the roots touched."""
+        layout = self.layout
+        ports = layout.programs.ports
+        roots: set[int] = set()
+        for row in rows:
+            if not ports.live[row]:
+                continue
+            guest = int(ports.guest[row])
+            if not layout.is_consumer(row) and self._forwards(guest):
+                for domain in layout.member_of(row):
+                    if not self.hub[domain]:
+                        self.hub[domain] = True
+                        roots.add(self._join_consumers(domain))
+            domains = [
+                d
+                for port in layout.guest_ports(guest)
+                for d in layout.member_of(port)
+                if self._forwards(guest) and self._eligible(port, d)
+            ]
+            for domain in layout.member_of(row):
+                root = self.find(domain)
+                if layout.is_tenant(row) and self._eligible(row, domain):
+                    self.cls[root] = _merge(int(self.cls[root]), layout.owner(row))
+                roots.add(root)
+            for domain in domains[1:]:
+                roots.add(self._union(domains[0], domain))
+        return {self.find(r) for r in roots}
+
+    def _join_consumers(self, domain: int) -> int:
+        """A domain just became a hub: its consumers' guests now join it."""
+        layout = self.layout
+        root = self.find(domain)
+        for row in layout.receivers(domain):
+            if not layout.is_consumer(row):
+                continue
+            if layout.is_tenant(row):
+                root = self.find(root)
+                self.cls[root] = _merge(int(self.cls[root]), layout.owner(row))
+            guest = int(layout.programs.ports.guest[row])
+            if self._forwards(guest):
+                for port in layout.guest_ports(guest):
+                    for other in layout.member_of(port):
+                        root = self._union(root, other)
+        return self.find(root)
+
+    def examine(self, roots: Iterable[int], direct: set[tuple[str, str]], limit: int) -> None:
+        """Search the components of ``roots`` that hold two tenants (or held leaks)."""
+        for root in {self.find(r) for r in roots}:
+            if int(self.cls[root]) == MANY or root in self.found:
+                found = self.component_leaks(root, direct, limit)
+                if found:
+                    self.found[root] = found
+                else:
+                    self.found.pop(root, None)
+
+    def examine_all(self, direct: set[tuple[str, str]], limit: int) -> None:
+        self.examine(np.flatnonzero(self.cls == MANY).tolist(), direct, limit)
+
+    # ------------------------------------------------------------------ the search
+
+    def _component(self, root: int) -> tuple[list[int], set[int]]:
+        """(domains, tenants present) of the component found from ``root`` by exploring."""
+        layout = self.layout
+        seen, stack, guests = {root}, [root], set()
+        tenants: set[int] = set()
+        while stack:
+            domain = stack.pop()
+            for row in dict.fromkeys(layout.senders(domain) + layout.receivers(domain)):
+                eligible = self._eligible(row, domain)
+                if layout.is_tenant(row) and eligible:
+                    tenants.add(layout.owner(row))
+                guest = int(layout.programs.ports.guest[row])
+                if guest in guests or not eligible or not self._forwards(guest):
+                    continue
+                guests.add(guest)
+                for port in layout.guest_ports(guest):
+                    for other in layout.member_of(port):
+                        if other not in seen and self._eligible(port, other):
+                            seen.add(other)
+                            stack.append(other)
+            for router in self.routes.by_domain.get(domain, ()):
+                for leg in self.routes.legs[router]:
+                    other = self.routes.dom(leg)
+                    if other not in seen:
+                        seen.add(other)
+                        stack.append(other)
+        return sorted(seen), tenants
+
+    def component_leaks(self, root: int, direct: set[tuple[str, str]], limit: int) -> list[Leak]:
+        """Chained leaks between the tenants of one component (pairs in ``direct`` skipped)."""
+        domains, tenants = self._component(root)
+        if len(tenants) < 2:
+            return []
+        owners = self.layout.programs.owners
+        leaks: list[Leak] = []
+        targets: dict[Ref, list[tuple[object, int, int]]] = {}
+        for a in sorted(tenants):
+            wanted = {b for b in tenants if b != a and (owners[a], owners[b]) not in direct}
+            if not wanted:
+                continue
+            for b, recipes in sorted(self._search(a, domains, wanted, targets).items()):
+                if len(recipes) < 2:
+                    continue  # one hop: a direct leak, reported by its own finder
+                hops = tuple(self._build(recipe) for recipe in recipes)
+                via = [p for hop in hops for p in hop.path if p.startswith(("router ", "guest "))]
+                via += [f"guest {self._guest_of(hop.receiver)}" for hop in hops[:-1]]
+                names = ", ".join(dict.fromkeys(via))
+                cause = (
+                    f"a chain of forwarders carries {owners[a]}'s frames to {owners[b]}: {names}"
+                )
+                example = Counterexample(
+                    hops,
+                    f"{hops[0].sender} reaches {hops[-1].receiver} in {len(hops)} hops, each "
+                    "guest on the way forwarding between its vNICs",
+                )
+                leaks.append(Leak(LeakKind.CHAINED, owners[a], owners[b], cause, example))
+                if len(leaks) >= limit:
+                    return leaks
+        return leaks
+
+    def _guest_of(self, port_name: str) -> str:
+        row = self.layout.programs.port_row(port_name)
+        return (
+            "?"
+            if row is None
+            else str(self.layout.programs.guests[self.layout.programs.ports.guest[row]])
+        )
+
+    def _search(
+        self,
+        a: int,
+        domains: list[int],
+        wanted: set[int],
+        targets: dict[Ref, list[tuple[object, int, int]]],
+    ) -> dict[int, list[Recipe]]:
+        """Breadth-first from every port of ``a``'s guests: the hops to each wanted tenant."""
+        layout = self.layout
+        ports = layout.programs.ports
+        parent: dict[State, tuple[State | None, Recipe | None]] = {}
+        queue: deque[State] = deque()
+        visited: set[int] = set()
+        for domain in domains:
+            for row in layout.senders(domain):
+                if layout.is_tenant(row) and layout.owner(row) == a:
+                    visited.add(int(ports.guest[row]))
+        for guest in sorted(visited):
+            for port in layout.guest_ports(guest):
+                for domain in layout.sends(port):
+                    if (domain, port) not in parent:
+                        parent[(domain, port)] = (None, None)
+                        queue.append((domain, port))
+        reached: dict[int, tuple[State, Recipe]] = {}
+
+        def arrive(state: State, recipe: Recipe, row: int) -> None:
+            if layout.is_tenant(row) and layout.owner(row) in wanted:
+                reached.setdefault(layout.owner(row), (state, recipe))
+            guest = int(ports.guest[row])
+            if guest in visited or not self._forwards(guest):
+                return
+            visited.add(guest)
+            for port in layout.guest_ports(guest):
+                for domain in layout.sends(port):
+                    if (domain, port) not in parent:
+                        parent[(domain, port)] = (state, recipe)
+                        queue.append((domain, port))
+
+        while queue and len(reached) < len(wanted):
+            state = queue.popleft()
+            domain, sender = state
+            consumer = layout.is_consumer(sender)
+            for row in layout.receivers(domain):
+                if row != sender and not (consumer and layout.is_consumer(row)):
+                    arrive(state, ("l2", sender, row, domain), row)
+            if consumer:
+                continue
+            for router in sorted(self.routes.by_domain.get(domain, ()), key=str):
+                if router not in targets:
+                    targets[router] = list(self.routes.reachable(router))
+                for address, out, row in targets[router]:
+                    if out != domain and (domain, address) not in self.routes.gateways:
+                        arrive(state, ("routed", router, domain, sender, (address, out, row)), row)
+        paths: dict[int, list[Recipe]] = {}
+        for b, (state, last) in reached.items():
+            recipes = [last]
+            at: State | None = state
+            while at is not None:
+                before, recipe = parent[at]
+                if recipe is not None:
+                    recipes.append(recipe)
+                at = before
+            paths[b] = recipes[::-1]
+        return paths
+
+    def _build(self, recipe: Recipe) -> Hop:
+        if recipe[0] == "l2":
+            _, sender, receiver, domain = recipe
+            return self.links.hop(int(sender), int(receiver), int(domain))  # type: ignore[call-overload]
+        _, router, domain, sender, pick = recipe
+        leg = next(g for g in self.routes.legs[router] if self.routes.dom(g) == domain)  # type: ignore[index]
+        return self.routes.hop(router, leg, int(domain), int(sender), pick)  # type: ignore[arg-type,call-overload]
+
+
+def _components(
+    size: int, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Connected components by min-label propagation with pointer jumping: label = root."""
+    labels = np.arange(size, dtype=np.int64)
+    if not len(left):
+        return labels
+    while True:
+        low = np.minimum(labels[left], labels[right])
+        before = labels.copy()
+        np.minimum.at(labels, left, low)
+        np.minimum.at(labels, right, low)
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+        if np.array_equal(before, labels):
+            return labels
+
+
+def _classify(keys: npt.NDArray[np.int64], n: int, size: int) -> npt.NDArray[np.int64]:
+    out = np.full(size, NONE, np.int64)
+    roots, owners = keys // n, keys % n
+    uniq, first, counts = np.unique(roots, return_index=True, return_counts=True)
+    out[uniq] = np.where(counts == 1, owners[first], MANY)
+    return out
+
+
+def _merge(a: int, b: int) -> int:
+    if a == NONE:
+        return b
+    if b in (NONE, a):
+        return a
+    return MANY
