@@ -65,6 +65,8 @@ class ChainFinder:
         n = max(len(programs.owners), 1)
         keys = np.unique(self.parent[doms[present]] * n + ports.owner[rows][present])
         self.cls = _classify(keys, n, size)
+        self.members: dict[int, list[int]] = _members(self.parent)
+        """Domains of each root with more than one (a split is applied when examined)."""
         self.found: dict[int, list[Leak]] = {}
 
     def _router_edges(self) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]]]:
@@ -91,6 +93,7 @@ class ChainFinder:
         low, high = min(ra, rb), max(ra, rb)
         self.parent[high] = low
         self.cls[low] = _merge(int(self.cls[low]), int(self.cls[high]))
+        self.members[low] = self.members.get(low, [low]) + self.members.pop(high, [high])
         stale = self.found.pop(high, None)
         if stale is not None:
             self.found.setdefault(low, [])
@@ -113,25 +116,36 @@ class ChainFinder:
             if not ports.live[row]:
                 continue
             guest = int(ports.guest[row])
-            if not layout.is_consumer(row) and self._forwards(guest):
-                for domain in layout.member_of(row):
+            forwards = self._forwards(guest)
+            mine = layout.member_of(row)
+            if forwards and not layout.is_consumer(row):
+                for domain in mine:
                     if not self.hub[domain]:
                         self.hub[domain] = True
                         roots.add(self._join_consumers(domain))
-            domains = [
-                d
-                for port in layout.guest_ports(guest)
-                for d in layout.member_of(port)
-                if self._forwards(guest) and self._eligible(port, d)
-            ]
-            for domain in layout.member_of(row):
+            for domain in mine:
                 root = self.find(domain)
                 if layout.is_tenant(row) and self._eligible(row, domain):
                     self.cls[root] = _merge(int(self.cls[root]), layout.owner(row))
                 roots.add(root)
-            for domain in domains[1:]:
-                roots.add(self._union(domains[0], domain))
+            if not forwards:
+                continue
+            # the guest's other domains are joined already: one of them stands for all
+            joined = [d for d in mine if self._eligible(row, d)]
+            other = self._other_domain(guest, row)
+            if other is not None:
+                joined.append(other)
+            for domain in joined[1:]:
+                roots.add(self._union(joined[0], domain))
         return {self.find(r) for r in roots}
+
+    def _other_domain(self, guest: int, row: int) -> int | None:
+        for port in self.layout.guest_ports(guest):
+            if port != row:
+                for domain in self.layout.member_of(port):
+                    if self._eligible(port, domain):
+                        return domain
+        return None
 
     def _join_consumers(self, domain: int) -> int:
         """A domain just became a hub: its consumers' guests now join it."""
@@ -151,14 +165,28 @@ class ChainFinder:
         return self.find(root)
 
     def examine(self, roots: Iterable[int], direct: set[tuple[str, str]], limit: int) -> None:
-        """Search the components of ``roots`` that hold two tenants (or held leaks)."""
+        """Search the components of ``roots`` that may hold two tenants (or held leaks);
+        a component found split by a change is re-rooted, part by part, exactly."""
         for root in {self.find(r) for r in roots}:
-            if int(self.cls[root]) == MANY or root in self.found:
-                found = self.component_leaks(root, direct, limit)
-                if found:
-                    self.found[root] = found
-                else:
-                    self.found.pop(root, None)
+            if int(self.cls[root]) != MANY and root not in self.found:
+                continue
+            self.found.pop(root, None)
+            left = set(self.members.pop(root, [root]))
+            while left:
+                domains, tenants = self._component(min(left))
+                left.difference_update(domains)
+                new = domains[0]
+                for domain in domains:
+                    self.parent[domain] = new
+                if len(domains) > 1:
+                    self.members[new] = domains
+                self.cls[new] = (
+                    NONE if not tenants else next(iter(tenants)) if len(tenants) == 1 else MANY
+                )
+                if len(tenants) >= 2:
+                    found = self._leaks(domains, tenants, direct, limit)
+                    if found:
+                        self.found[new] = found
 
     def examine_all(self, direct: set[tuple[str, str]], limit: int) -> None:
         self.examine(np.flatnonzero(self.cls == MANY).tolist(), direct, limit)
@@ -193,11 +221,10 @@ class ChainFinder:
                         stack.append(other)
         return sorted(seen), tenants
 
-    def component_leaks(self, root: int, direct: set[tuple[str, str]], limit: int) -> list[Leak]:
+    def _leaks(
+        self, domains: list[int], tenants: set[int], direct: set[tuple[str, str]], limit: int
+    ) -> list[Leak]:
         """Chained leaks between the tenants of one component (pairs in ``direct`` skipped)."""
-        domains, tenants = self._component(root)
-        if len(tenants) < 2:
-            return []
         owners = self.layout.programs.owners
         leaks: list[Leak] = []
         targets: dict[Ref, list[tuple[object, int, int]]] = {}
@@ -334,6 +361,18 @@ def _classify(keys: npt.NDArray[np.int64], n: int, size: int) -> npt.NDArray[np.
     uniq, first, counts = np.unique(roots, return_index=True, return_counts=True)
     out[uniq] = np.where(counts == 1, owners[first], MANY)
     return out
+
+
+def _members(labels: npt.NDArray[np.int64]) -> dict[int, list[int]]:
+    """Root -> its domains, for roots with more than one."""
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[starts, len(ordered)])
+    found: dict[int, list[int]] = {}
+    for start, count in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        found[int(ordered[start])] = order[start : start + count].tolist()
+    return found
 
 
 def _merge(a: int, b: int) -> int:

@@ -178,11 +178,30 @@ class IsolationState:
         return {(leak.source, leak.target) for leaks in self.l2.values() for leak in leaks}
 
     def _guest(self, guest: int) -> None:
+        if guest not in self.bridged and not self._two_tenants_near(guest):
+            return
         found = self.links.guest_leaks(guest, self._direct_pairs, self.limit)
         if found:
             self.bridged[guest] = found
         else:
             self.bridged.pop(guest, None)
+
+    def _two_tenants_near(self, guest: int) -> bool:
+        """Whether a guest's domains (by their classification) hold two tenants, its owner
+        counted: the per-domain arrays answer this without a census of each domain."""
+        layout = self.layout
+        near: set[int] = set()
+        for row in layout.guest_ports(guest):
+            if layout.is_tenant(row):
+                near.add(layout.owner(row))
+            table = self.cls_open if layout.is_consumer(row) else self.cls_all
+            for domain in layout.member_of(row):
+                value = int(table[domain])
+                if value == MANY:
+                    return True
+                if value != NONE:
+                    near.add(value)
+        return len(near) >= 2
 
     def _router(self, router: Ref) -> None:
         found = self.routes.router_leaks(router, self.limit)
