@@ -57,9 +57,13 @@ class ChainFinder:
         joins = forwarder & (~consumer | self.hub[doms])
         first = np.full(max(len(programs.guests), 1), size, np.int64)
         np.minimum.at(first, guests[joins], doms[joins])
-        left = [first[guests[joins]], *self._router_edges()[0]]
-        right = [doms[joins], *self._router_edges()[1]]
-        self.parent = _components(size, np.concatenate(left), np.concatenate(right))
+        router_left, router_right = self._router_edges()
+        left = np.concatenate([first[guests[joins]], router_left])
+        right = np.concatenate([doms[joins], router_right])
+        # a tenant's guests repeat the same few joins: propagate over the distinct ones
+        keep = left != right
+        pairs = np.unique(left[keep] * size + right[keep])
+        self.parent = _components(size, pairs // size, pairs % size)
         tenant = ports.owner[rows] != layout.provider
         present = tenant & (~consumer | self.hub[doms])
         n = max(len(programs.owners), 1)
@@ -69,13 +73,14 @@ class ChainFinder:
         """Domains of each root with more than one (a split is applied when examined)."""
         self.found: dict[int, list[Leak]] = {}
 
-    def _router_edges(self) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]]]:
-        left, right = [], []
-        for legs in self.routes.legs.values():
-            doms = [self.routes.dom(leg) for leg in legs]
-            left.extend([doms[0]] * len(doms))
-            right.extend(doms)
-        return [np.asarray(left, np.int64)], [np.asarray(right, np.int64)]
+    def _router_edges(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(first leg's domain, each leg's domain) of every router."""
+        legs = self.routes.legs.values()
+        segments = np.fromiter((leg.segment for group in legs for leg in group), np.int64)
+        counts = np.fromiter((len(group) for group in legs), np.int64, len(legs))
+        doms = self.layout.dom_of[segments].astype(np.int64)
+        starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+        return np.repeat(doms[starts] if len(doms) else doms, counts), doms
 
     # ------------------------------------------------------------------ union-find
 
