@@ -180,3 +180,21 @@ def test_cli_verify_backend_ovn_reads_back_and_traces(
     result = CliRunner().invoke(app, [*args, "--spec", str(demo)])
     assert result.exit_code == 0, result.output
     assert "isolated" in result.output
+
+
+def test_appliance_chain_on_ovn_is_found_and_every_hop_delivered(on_ovn: Run) -> None:
+    """hr -> fw-a -> provider transit -> fw-b -> sales, read back from OVN: a chained leak
+    whose three hops ovn-trace delivers one by one."""
+    estate = plants.appliance_chain(plants.demo())
+    found = on_ovn(estate, compile_estate(estate))
+    leak, problems = found.leak(LeakKind.CHAINED, "hr", "sales")
+    assert len(leak.counterexample.hops) == 3
+    assert problems == []
+    _delivered(found)
+
+
+def test_half_an_appliance_chain_on_ovn_verifies_clean(on_ovn: Run) -> None:
+    """fw-a alone, between hr's VLAN and the tenant-less transit network: isolated."""
+    estate = plants.half_chain(plants.demo())
+    found = on_ovn(estate, compile_estate(estate))
+    assert found.report.isolated, found.report.summary()
