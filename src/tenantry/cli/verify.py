@@ -13,10 +13,9 @@ from rich.table import Table
 
 from tenantry.cli.context import state
 from tenantry.cli.main import app
-from tenantry.dataplane.environment import LabEnvironment
+from tenantry.errors import BackendUnavailableError
 from tenantry.model import Estate
 from tenantry.service.isolation import replay, verify_estate
-from tenantry.service.isolation_ovn import OvnReplayer, verify_northbound
 from tenantry.settings import Settings
 from tenantry.spec import load_specs
 from tenantry.verify import Report, diff_reports
@@ -138,10 +137,25 @@ def verify_command(  # noqa: PLR0917 - Typer maps each parameter to an option
 
 def _verify_ovn(estate: Estate, ovn_dir: Path | None) -> tuple[Report, list[list[str]]]:
     """The proof of the Northbound read back, and each counterexample traced by ovn-trace."""
-    chassis_of_host = None
-    if ovn_dir is None:
-        lab = LabEnvironment(Settings().home / "lab")
-        ovn_dir, chassis_of_host = lab.ovn_dir, lab.layout.chassis_of_host or None
+    # imported here: the core install (no ovsdbapp, no lab) must still start the CLI
+    try:
+        from tenantry.service.isolation_ovn import (  # noqa: PLC0415
+            OvnReplayer,
+            verify_northbound,
+        )
+
+        chassis_of_host = None
+        if ovn_dir is None:
+            from tenantry.dataplane.environment import LabEnvironment  # noqa: PLC0415
+
+            lab = LabEnvironment(Settings().home / "lab")
+            ovn_dir, chassis_of_host = lab.ovn_dir, lab.layout.chassis_of_host or None
+    except ModuleNotFoundError as exc:
+        raise BackendUnavailableError(
+            f"`tenantry verify --backend ovn` needs the Python package {exc.name!r}, "
+            "which is not installed",
+            hint="pip install 'tenantry[ovn]' (and 'tenantry[lab]' for the lab's OVN).",
+        ) from exc
     programs, report = verify_northbound(estate, ovn_dir, chassis_of_host)
     if not report.leaks:
         return report, []
