@@ -224,6 +224,9 @@ class ApprovalOut(BaseModel):
     decided_by: str
     decided_at: str | None
     result: str
+    counterexamples: list[str] = Field(
+        default_factory=list, description="the leaks a request to override isolation opens"
+    )
 
 
 class GrantIn(_In):

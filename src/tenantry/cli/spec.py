@@ -28,6 +28,14 @@ Prune = Annotated[
     bool,
     typer.Option("--prune", help="Also delete objects the files do not declare."),
 ]
+OverrideIsolation = Annotated[
+    bool,
+    typer.Option(
+        "--override-isolation",
+        help="Ask to admit a change that opens a leak between tenants: it waits for a second "
+        "person's approval (provider users over the API only).",
+    ),
+]
 
 
 @app.command()
@@ -56,10 +64,10 @@ def plan(files: Files, prune: Prune = False) -> None:
 
 
 @app.command()
-def apply(files: Files, prune: Prune = False) -> None:
+def apply(files: Files, prune: Prune = False, override: OverrideIsolation = False) -> None:
     """Make the store hold the declared state: atomic, audited, idempotent."""
     if state.is_remote:
-        answer = state.client().apply(_spec_text(files), prune=prune)
+        answer = state.client().apply(_spec_text(files), prune=prune, override_isolation=override)
         _render_remote(answer)
         if answer["applied"]:
             state.out.print(f"Applied (generation {answer['generation']}).")
@@ -68,7 +76,7 @@ def apply(files: Files, prune: Prune = False) -> None:
     service = state.service()
     enforcement = EnforcementHook(ReferenceBackend())
     service.add_hook(enforcement)
-    result = service.apply(state.actor(), loaded.estate, prune=prune)
+    result = service.apply(state.actor(), loaded.estate, prune=prune, override_isolation=override)
     render_plan(state.out, result.plan.changes, result.plan.placements)
     if result.changed:
         state.out.print(f"Applied (generation {result.generation}).")

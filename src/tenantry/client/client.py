@@ -176,17 +176,22 @@ class Client:
         """What applying a spec (YAML or JSON text) would change."""
         return self._spec("/v1/plan", spec, prune)
 
-    def apply(self, spec: str, *, prune: bool = False) -> dict[str, Any]:
-        """Apply a spec."""
-        return self._spec("/v1/apply", spec, prune)
+    def apply(
+        self, spec: str, *, prune: bool = False, override_isolation: bool = False
+    ) -> dict[str, Any]:
+        """Apply a spec (``override_isolation``: ask a second person to admit a leak)."""
+        return self._spec("/v1/apply", spec, prune, override_isolation)
 
-    def _spec(self, path: str, spec: str, prune: bool) -> dict[str, Any]:
+    def _spec(self, path: str, spec: str, prune: bool, override: bool = False) -> dict[str, Any]:
+        params = {"prune": "true" if prune else "false"}
+        if override:
+            params["override_isolation"] = "true"
         found: dict[str, Any] = self._json(
             "POST",
             path,
             content=spec.encode(),
             headers={"Content-Type": "application/yaml"},
-            params={"prune": "true" if prune else "false"},
+            params=params,
         )
         return found
 

@@ -63,6 +63,8 @@ class Approval:
             "decided_by": self.decided_by,
             "decided_at": self.decided_at.isoformat() if self.decided_at else None,
             "result": self.result,
+            # what a second person agrees to when a change opens a leak between tenants
+            "counterexamples": list(self.operation.get("counterexamples", ())),
         }
 
 

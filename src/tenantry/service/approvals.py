@@ -77,7 +77,7 @@ class Approvals:
             targets=[f"approval {approval.id}"],
             tenants=approval.tenants,
             reason=summary,
-            details={"action": action},
+            details={"action": action, **_leak_details(operation)},
         )
         self._store.add_approval(approval, record)
         return ApprovalRequiredError(
@@ -179,6 +179,7 @@ class Approvals:
         approved = ApprovedRequest(
             approval.id, str(approver), frozenset(operation.get("reasons", ()))
         )
+        override = bool(operation.get("override_isolation"))
         ceiling = operation.get("ceiling")
         requester = self._service.sessions.actor_for(
             approval.requester_id,
@@ -188,7 +189,11 @@ class Approvals:
         if action == "apply":
             estate = estate_from_operation(operation["objects"])
             result = self._service.apply(
-                requester, estate, prune=bool(operation.get("prune")), approval=approved
+                requester,
+                estate,
+                prune=bool(operation.get("prune")),
+                approval=approved,
+                override_isolation=override,
             )
         elif action == "put":
             estate = estate_from_operation(operation["objects"])
@@ -200,6 +205,7 @@ class Approvals:
                 obj,
                 expected_revision=int(operation["expected_revision"]),
                 approval=approved,
+                override_isolation=override,
             )
         elif action == "delete":
             result = self._service.delete(
@@ -208,6 +214,7 @@ class Approvals:
                 Ref(str(operation["owner"]), str(operation["name"])),
                 expected_revision=int(operation["expected_revision"]),
                 approval=approved,
+                override_isolation=override,
             )
         else:
             raise InputError(f"approval {approval.id} holds an unknown action {action!r}")
@@ -224,3 +231,9 @@ class Approvals:
             tenants=approval.tenants,
             reason=reason,
         )
+
+
+def _leak_details(operation: dict[str, Any]) -> dict[str, Any]:
+    """The counterexamples of a request to admit leaks, so the trail shows what was asked."""
+    found = operation.get("counterexamples")
+    return {"counterexamples": list(found)} if found else {}

@@ -52,6 +52,8 @@ from tenantry.service.gates import (
     sensitive_in,
 )
 from tenantry.service.guards import WriteGuards
+from tenantry.service.isolation import IsolationViolation
+from tenantry.service.override import leak_reason, overridden_leaks
 from tenantry.service.planning import place_guests
 from tenantry.service.reads import EstateReads
 from tenantry.service.sessions import Sessions
@@ -173,13 +175,18 @@ class Service(EstateReads, WriteGuards):
         *,
         prune: bool = False,
         approval: ApprovedRequest | None = None,
+        override_isolation: bool = False,
     ) -> ApplyResult:
-        """Make the store hold ``declared`` (idempotent: a second apply changes nothing)."""
+        """Make the store hold ``declared`` (idempotent: a second apply changes nothing).
+
+        ``override_isolation`` asks to admit a change that opens a leak: it then waits for a
+        second person's approval (two-person rule)."""
 
         def operation() -> dict[str, Any]:
             return {
                 "action": "apply",
                 "prune": prune,
+                "override_isolation": override_isolation,
                 "objects": objects_operation(
                     (kind, ref, obj) for kind in KIND_INFO for ref, obj in declared.items(kind)
                 ),
@@ -189,7 +196,12 @@ class Service(EstateReads, WriteGuards):
             plan = self._plan(actor, self.snapshot(), declared, prune=prune)
             try:
                 return self._commit(
-                    actor, plan, action="apply", operation=operation, approval=approval
+                    actor,
+                    plan,
+                    action="apply",
+                    operation=operation,
+                    approval=approval,
+                    override_isolation=override_isolation,
                 )
             except StaleRevisionError:
                 continue
@@ -203,6 +215,7 @@ class Service(EstateReads, WriteGuards):
         *,
         expected_revision: int | None = None,
         approval: ApprovedRequest | None = None,
+        override_isolation: bool = False,
     ) -> ApplyResult:
         """Delete one object (refused if anything still uses it)."""
         self._check_target(actor, "delete", kind, ref)
@@ -229,9 +242,17 @@ class Service(EstateReads, WriteGuards):
                 "owner": ref.owner,
                 "name": ref.name,
                 "expected_revision": revision,
+                "override_isolation": override_isolation,
             }
 
-        return self._commit(actor, plan, action="delete", operation=operation, approval=approval)
+        return self._commit(
+            actor,
+            plan,
+            action="delete",
+            operation=operation,
+            approval=approval,
+            override_isolation=override_isolation,
+        )
 
     def put(
         self,
@@ -242,6 +263,7 @@ class Service(EstateReads, WriteGuards):
         *,
         expected_revision: int | None,
         approval: ApprovedRequest | None = None,
+        override_isolation: bool = False,
     ) -> ApplyResult:
         """Create or replace one object; ``expected_revision`` guards against lost updates
         (0 means it must not exist yet)."""
@@ -268,9 +290,17 @@ class Service(EstateReads, WriteGuards):
                 "action": "put",
                 "objects": objects_operation([(kind, ref, obj)]),
                 "expected_revision": current,
+                "override_isolation": override_isolation,
             }
 
-        return self._commit(actor, plan, action="put", operation=operation, approval=approval)
+        return self._commit(
+            actor,
+            plan,
+            action="put",
+            operation=operation,
+            approval=approval,
+            override_isolation=override_isolation,
+        )
 
     # ------------------------------------------------------------------ internals
 
@@ -292,13 +322,16 @@ class Service(EstateReads, WriteGuards):
             changes, snapshot.generation, current, current.with_changes(changes), placements
         )
 
-    def _judge(self, actor: Actor, plan: Plan) -> None:
+    def _judge(
+        self, actor: Actor, plan: Plan, *, override_isolation: bool = False
+    ) -> list[IsolationViolation]:
+        """Refuse what may not be done; returns the leaks an override request covers."""
         for change in plan.changes:
             check_change(actor, change, plan.current)
         violations = admit(plan.current, plan.proposed, self._checks)
-        if violations:
-            raise refusal(violations)
+        leaks = overridden_leaks(actor, violations, requested=override_isolation)
         check_quota(plan.changes, plan.proposed, self.rules.tenant_object_quota)
+        return leaks
 
     def _commit(
         self,
@@ -308,6 +341,7 @@ class Service(EstateReads, WriteGuards):
         action: str,
         operation: Callable[[], dict[str, Any]] | None = None,
         approval: ApprovedRequest | None = None,
+        override_isolation: bool = False,
     ) -> ApplyResult:
         if plan.is_empty:
             return ApplyResult(plan, plan.generation)
@@ -317,12 +351,12 @@ class Service(EstateReads, WriteGuards):
             concerned.add(actor.tenant)
         tenants = tuple(sorted(concerned))
         try:
-            self._judge(actor, plan)
+            leaks = self._judge(actor, plan, override_isolation=override_isolation)
         except (PermissionDeniedError, AdmissionError) as exc:
             self._audit_refusal(actor, action, changes, exc)
             raise
         approved: dict[str, Any] | None = None
-        reasons = sensitive_in(actor, plan.changes)
+        reasons = sensitive_in(actor, plan.changes) + [leak_reason(v) for v in leaks]
         if reasons:
             if approval is None or not set(reasons) <= approval.reasons:
                 ceiling = actor.authority.ceiling if actor.authority else None
@@ -334,10 +368,13 @@ class Service(EstateReads, WriteGuards):
                         **(operation() if operation is not None else {"action": action}),
                         "reasons": reasons,
                         "ceiling": None if ceiling is None else sorted(map(str, ceiling)),
+                        "counterexamples": [v.counterexample for v in leaks],
                     },
                     tenants=tenants,
                 )
             approved = {"id": approval.id, "approved_by": approval.approver}
+            if leaks:
+                approved["leaks_admitted"] = [leak_reason(v) for v in leaks]
         records = applied_records(actor, action, changes, plan.placements, plan.generation + 1)
         if approved is not None:
             records = [

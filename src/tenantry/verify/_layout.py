@@ -19,6 +19,8 @@ from tenantry.verify.domains import Domains
 __all__ = ["Layout"]
 
 _Rows = npt.NDArray[np.intp]
+_CONSUMER = int(PortFlag.SERVICE_CONSUMER)
+"""As a plain int: ``int & IntFlag`` goes through the enum machinery, costly per row."""
 
 
 def _group(keys: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]) -> tuple[_Rows, _Rows]:
@@ -75,7 +77,7 @@ class Layout:
         return int(self.programs.ports.flags[row])
 
     def is_consumer(self, row: int) -> bool:
-        return bool(self.flags(row) & PortFlag.SERVICE_CONSUMER)
+        return bool(int(self.programs.ports.flags[row]) & _CONSUMER)
 
     def receives(self, row: int, programs: Programs | None = None) -> tuple[int, ...]:
         """The domains a port receives on."""
@@ -128,11 +130,14 @@ class Layout:
         """Tenant owners of the ports in a domain: (all ports, non-consumer ports)."""
         found = self._census.get(domain)
         if found is None:
-            everyone: Counter[int] = Counter()
-            open_ports: Counter[int] = Counter()
-            for row in dict.fromkeys(self.senders(domain) + self.receivers(domain)):
-                self._count(everyone, open_ports, row, 1)
-            found = self._census[domain] = (everyone, open_ports)
+            # counted with numpy over the domain's rows: per-row Python is the cost of a change
+            rows = np.unique(np.asarray(self.senders(domain) + self.receivers(domain), np.intp))
+            ports = self.programs.ports
+            owner = ports.owner[rows]
+            tenant = owner != self.provider
+            opened = tenant & ((ports.flags[rows] & _CONSUMER) == 0)
+            everyone = Counter(owner[tenant].tolist())
+            found = self._census[domain] = (everyone, Counter(owner[opened].tolist()))
         return found
 
     def seed_census(self, domain: int, everyone: Counter[int], open_ports: Counter[int]) -> None:

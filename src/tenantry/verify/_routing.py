@@ -49,7 +49,7 @@ class RouteFinder:
             found.update(self.layout.census(self.dom(leg))[0])
         return found
 
-    def _targets(self, router: Ref) -> Iterator[tuple[Address, int, int]]:
+    def reachable(self, router: Ref) -> Iterator[tuple[Address, int, int]]:
         """(destination address, out domain, port) for everything the router delivers to."""
         programs = self.layout.programs
         legs = self.legs[router]
@@ -83,7 +83,7 @@ class RouteFinder:
         if len(self.tenants_near(router)) < 2:
             return []
         targets: dict[int, list[tuple[Address, int, int]]] = {}
-        for address, out, row in self._targets(router):
+        for address, out, row in self.reachable(router):
             if layout.is_tenant(row):
                 targets.setdefault(layout.owner(row), []).append((address, out, row))
         done: set[tuple[int, int]] = set()
@@ -103,7 +103,7 @@ class RouteFinder:
                     if pick is None:
                         continue
                     done.add((a, b))
-                    hop = self._hop(router, leg, domain, sender, pick)
+                    hop = self.hop(router, leg, domain, sender, pick)
                     cause = (
                         f"router {router} has interfaces in {owners[a]}'s and {owners[b]}'s "
                         "domains and forwards between them"
@@ -116,7 +116,7 @@ class RouteFinder:
                         return leaks
         return leaks
 
-    def _hop(
+    def hop(
         self,
         router: Ref,
         leg: RouterInterface,

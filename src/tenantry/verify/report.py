@@ -23,6 +23,9 @@ class LeakKind(StrEnum):
     """A router with interfaces in domains of both tenants forwards between them."""
     BRIDGED = "bridged"
     """A guest with vNICs reaching both tenants can forward between them."""
+    CHAINED = "chained"
+    """A path of several forwarders (guests that bridge, routers) carries frames from one
+    tenant to another where no single one touches both."""
     STORAGE = "storage"
     """A host running one tenant's guests sees a LUN holding the other tenant's disks."""
 

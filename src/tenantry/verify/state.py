@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from tenantry.compiler import PortFlag, ProgramDelta, Programs
 from tenantry.model import Ref
+from tenantry.verify._chains import ChainFinder
 from tenantry.verify._layout import Layout
 from tenantry.verify._links import LinkFinder
 from tenantry.verify._routing import RouteFinder
@@ -59,6 +60,7 @@ class IsolationState:
         self.layout = Layout(programs, self.domains)
         self.links = LinkFinder(self.layout, self.domains)
         self.routes = RouteFinder(self.layout, self.domains)
+        self.chains = ChainFinder(self.layout, self.links, self.routes)
         self.l2: dict[int, list[Leak]] = {}
         self.bridged: dict[int, list[Leak]] = {}
         self.routed: dict[Ref, list[Leak]] = {}
@@ -103,6 +105,12 @@ class IsolationState:
             self._guest(guest)
         for router in self._suspect_routers(self.routes.legs):
             self._router(router)
+        self.chains.examine_all(self._single_hop(), self.limit)
+
+    def _single_hop(self) -> set[tuple[str, str]]:
+        """Pairs a direct (one-forwarder) leak already joins."""
+        groups = (*self.l2.values(), *self.bridged.values(), *self.routed.values())
+        return {(leak.source, leak.target) for group in groups for leak in group}
 
     def _seed_census(
         self,
@@ -170,11 +178,30 @@ class IsolationState:
         return {(leak.source, leak.target) for leaks in self.l2.values() for leak in leaks}
 
     def _guest(self, guest: int) -> None:
+        if guest not in self.bridged and not self._two_tenants_near(guest):
+            return
         found = self.links.guest_leaks(guest, self._direct_pairs, self.limit)
         if found:
             self.bridged[guest] = found
         else:
             self.bridged.pop(guest, None)
+
+    def _two_tenants_near(self, guest: int) -> bool:
+        """Whether a guest's domains (by their classification) hold two tenants, its owner
+        counted: the per-domain arrays answer this without a census of each domain."""
+        layout = self.layout
+        near: set[int] = set()
+        for row in layout.guest_ports(guest):
+            if layout.is_tenant(row):
+                near.add(layout.owner(row))
+            table = self.cls_open if layout.is_consumer(row) else self.cls_all
+            for domain in layout.member_of(row):
+                value = int(table[domain])
+                if value == MANY:
+                    return True
+                if value != NONE:
+                    near.add(value)
+        return len(near) >= 2
 
     def _router(self, router: Ref) -> None:
         found = self.routes.router_leaks(router, self.limit)
@@ -208,6 +235,8 @@ class IsolationState:
             if delta is None or not delta.is_empty:
                 for router in list(self.routed):
                     self._router(router)
+                # routed hops of chains pick their packet class by policy too
+                self.chains.examine(list(self.chains.found), self._single_hop(), self.limit)
             return self.report()
         if self._tenants is not None:
             was = [r < len(old.ports) and bool(old.ports.live[r]) for r in changed]
@@ -232,6 +261,9 @@ class IsolationState:
             self._guest(guest)
         for router in self._suspect_routers(sorted(routers)):
             self._router(router)
+        roots = self.chains.note(r for r in changed if programs.ports.live[r])
+        roots.update(self.chains.find(domain) for domain in touched)
+        self.chains.examine(roots, self._single_hop(), self.limit)
         return self.report()
 
     # ------------------------------------------------------------------ the verdict
@@ -252,6 +284,14 @@ class IsolationState:
                 if key not in seen:
                     seen.add(key)
                     leaks.append(leak)
+        if self.chains.found:
+            direct = self._single_hop()
+            for group in self.chains.found.values():
+                for leak in group:
+                    key = (leak.kind, leak.source, leak.target)
+                    if key not in seen and (leak.source, leak.target) not in direct:
+                        seen.add(key)
+                        leaks.append(leak)
         leaks.sort(key=lambda k: (k.source, k.target, k.kind))
         truncated = len(leaks) > self.limit
         if self._tenants is None:

@@ -53,3 +53,17 @@ def test_core_install_still_starts_without_the_lab_extras() -> None:
     )
     assert lab.returncode == 9
     assert "tenantry[lab,ovn]" in lab.stderr
+
+
+def test_verify_on_ovn_without_the_ovn_extra_says_what_to_install() -> None:
+    """`verify --backend ovn` without ovsdbapp exits 9 naming the extra; plain verify works."""
+    demo = str(SRC.parent / "examples" / "specs" / "demo.yaml")
+    args = [sys.executable, "-c", BLOCKED, "verify", "--spec", demo]
+    env = {"PYTHONPATH": str(SRC)}
+    on_ovn = subprocess.run(
+        [*args, "--backend", "ovn"], capture_output=True, text=True, env=env, check=False
+    )
+    assert on_ovn.returncode == 9, on_ovn.stderr
+    assert "tenantry[ovn]" in on_ovn.stderr
+    plain = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    assert plain.returncode == 0, plain.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -57,3 +58,19 @@ def test_verify_diff_of_a_spec_with_itself_shows_nothing() -> None:
     result = CliRunner().invoke(app, ["verify", "--diff", DEMO, DEMO])
     assert result.exit_code == 0
     assert "no change" in result.output
+
+
+def test_verify_backend_ovn_without_a_running_ovn_is_a_clear_error(tmp_path: Path) -> None:
+    """No OVN databases in the directory: exit 9 (unavailable) saying what is missing."""
+    args = ["verify", "--backend", "ovn", "--ovn-dir", str(tmp_path), "--spec", DEMO]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 9, result.output
+    assert "OVN" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_verify_backend_reference_is_the_default() -> None:
+    """--backend reference verifies the compiled estate, as without the option."""
+    result = CliRunner().invoke(app, ["verify", "--backend", "reference", "--spec", LEAKY])
+    assert result.exit_code == 1
+    assert "replayed on the reference backend: delivered" in " ".join(result.output.split())

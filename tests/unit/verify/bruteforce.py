@@ -8,13 +8,15 @@ plus ordinary TCP/UDP/ICMP packets of several classes. Small estates only (about
 
 from __future__ import annotations
 
-from tenantry.compiler import Programs
+from collections import deque
+
+from tenantry.compiler import PortFlag, Programs
 from tenantry.dataplane import Disposition
 from tenantry.dataplane import packets as pkt
 from tenantry.dataplane.reference import ReferenceBackend
 from tenantry.model import PROVIDER
 
-__all__ = ["cross_tenant_deliveries"]
+__all__ = ["composed_reach", "cross_tenant_deliveries"]
 
 PORTS = (0, 22, 53, 443, 8000, 8080, 8081, 65535)
 
@@ -94,4 +96,52 @@ def cross_tenant_deliveries(programs: Programs) -> set[tuple[str, str]]:
                 receiver = programs.owner_of(egress)
                 if receiver not in (PROVIDER, sender):
                     found.add((sender, receiver))
+    return found
+
+
+def _deliveries(programs: Programs) -> dict[int, set[int]]:
+    """Sending port -> every port some frame of it is delivered to (all senders)."""
+    backend = ReferenceBackend(programs)
+    found: dict[int, set[int]] = {}
+    for row in programs.live_rows().tolist():
+        for frame in _frames(programs, row):
+            backend.conntrack.connections.clear()
+            backend.conntrack.fragments.clear()
+            verdict = backend.classify(frame, row)
+            if verdict.action is Disposition.FORWARD:
+                found.setdefault(row, set()).update(verdict.egress)
+    return found
+
+
+def composed_reach(programs: Programs) -> set[tuple[str, str]]:
+    """(tenant, tenant) pairs joined by deliveries composed through guests that forward: a
+    guest that receives a frame may send from any of its vNICs (service endpoints do not)."""
+    ports = programs.ports
+    live = programs.live_rows().tolist()
+    sent = _deliveries(programs)
+    by_guest: dict[int, list[int]] = {}
+    for row in live:
+        by_guest.setdefault(int(ports.guest[row]), []).append(row)
+    endpoints = {
+        int(ports.guest[r]) for r in live if int(ports.flags[r]) & PortFlag.SERVICE_PROVIDER
+    }
+    owners = {row: programs.owner_of(row) for row in live}
+    found: set[tuple[str, str]] = set()
+    for tenant in sorted(set(owners.values()) - {PROVIDER}):
+        senders = {row for row in live if owners[row] == tenant}
+        received: set[int] = set()
+        queue = deque(senders)
+        while queue:
+            for row in sent.get(queue.popleft(), ()):
+                if row in received:
+                    continue
+                received.add(row)
+                guest = int(ports.guest[row])
+                if guest in endpoints:
+                    continue
+                for port in by_guest[guest]:
+                    if port not in senders:
+                        senders.add(port)
+                        queue.append(port)
+        found.update((tenant, owners[r]) for r in received if owners[r] not in (PROVIDER, tenant))
     return found

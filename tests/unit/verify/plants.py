@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
-from tenantry.compiler import PortFlag, Programs, RouterInterface
+from tenantry.compiler import PortFlag, Programs, RouterInterface, compile_estate
 from tenantry.model import (
     PROVIDER,
     Change,
@@ -239,3 +239,75 @@ def widened_masking(estate: Estate) -> Estate:
         estate,
         (Kind.DATASTORE, PROVIDER, store.model_copy(update={"masked_to": ("h1", "h2", "h3")})),
     )
+
+
+# ---------------------------------------------------------------------- chains of forwarders
+
+
+def transit(estate: Estate) -> Estate:
+    """A provider transit network on VLAN 199 (no tenant port on it) and trunks to hr's and
+    sales' VLANs, for appliances to chain through."""
+    network = Network(
+        name="transit",
+        segment=VlanSegment(physical_network="physnet1", vlan=199),
+        subnets=(Subnet(cidr=IPv4Network("10.99.0.0/24"), gateway=IPv4Address("10.99.0.1")),),
+    )
+    groups = [
+        PortGroup(name="pg-transit", switch="vs-c2", vlan=VlanPolicy(mode="vst", id=199)),
+        PortGroup(name="pg-t120", switch="vs-c2", vlan=VlanPolicy(mode="vgt", trunk=((120, 120),))),
+        PortGroup(name="pg-t130", switch="vs-c2", vlan=VlanPolicy(mode="vgt", trunk=((130, 130),))),
+    ]
+    return put(
+        estate,
+        (Kind.NETWORK, PROVIDER, network),
+        *[(Kind.PORT_GROUP, PROVIDER, group) for group in groups],
+    )
+
+
+def _on_transit(name: str, host: int) -> Vnic:
+    return Vnic(
+        name=name,
+        port_group="pg-transit",
+        network="transit",
+        mac=f"02:00:00:99:00:{host:02x}",
+        addresses=(IPv4Address(f"10.99.0.{host}"),),
+    )
+
+
+def appliance_chain(estate: Estate) -> Estate:
+    """hr -> fw-a -> transit -> fw-b -> sales: neither appliance touches two tenants."""
+    estate = transit(estate)
+    trunk_hr = Vnic(name="eth0", port_group="pg-t120", mac="02:00:00:fa:00:01")
+    estate = with_guest(estate, PROVIDER, "fw-a", trunk_hr, _on_transit("eth1", 11))
+    trunk_sales = Vnic(name="eth1", port_group="pg-t130", mac="02:00:00:fb:00:01")
+    return with_guest(estate, PROVIDER, "fw-b", _on_transit("eth0", 12), trunk_sales)
+
+
+def half_chain(estate: Estate) -> Estate:
+    """Only fw-a: hr reaches the transit network, where no other tenant is."""
+    estate = transit(estate)
+    trunk_hr = Vnic(name="eth0", port_group="pg-t120", mac="02:00:00:fa:00:01")
+    return with_guest(estate, PROVIDER, "fw-a", trunk_hr, _on_transit("eth1", 11))
+
+
+def router_then_appliance(estate: Estate) -> tuple[Estate, Programs]:
+    """A provider router joining hr's app network and the transit network, then fw-b
+    bridging the transit network and sales' VLAN."""
+    estate = transit(estate)
+    trunk_sales = Vnic(name="eth1", port_group="pg-t130", mac="02:00:00:fb:00:01")
+    estate = with_guest(estate, PROVIDER, "fw-b", _on_transit("eth0", 12), trunk_sales)
+    programs = compile_estate(estate)
+    legs = []
+    for network in ("hr/app", "provider/transit"):
+        segment = programs.segment_of(Ref(*network.split("/")))
+        assert segment is not None
+        legs.append(
+            RouterInterface(
+                Ref(PROVIDER, "edge-x"),
+                segment.id,
+                router_mac(PROVIDER, "edge-x", network.replace("/", "-")),
+                segment.gateways,
+                segment.subnets,
+            )
+        )
+    return estate, replace(programs, routers=(*programs.routers, *legs))

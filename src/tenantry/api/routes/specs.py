@@ -26,6 +26,13 @@ router = APIRouter(tags=["specs"])
 T = TypeVar("T")
 
 Prune = Annotated[bool, Query(description="also delete visible objects the spec omits")]
+OverrideIsolation = Annotated[
+    bool,
+    Query(
+        description="ask to admit a change that opens a leak between tenants: it waits (202) "
+        "for a second person's approval"
+    ),
+]
 
 _SPEC_BODY = {
     "requestBody": {
@@ -82,9 +89,14 @@ def _plan(service: Service, actor: Actor, text: str, prune: bool) -> dict[str, A
     return _plan_out(plan, plan.generation, applied=False, actor=actor)
 
 
-def _apply(service: Service, actor: Actor, text: str, prune: bool) -> dict[str, Any]:
+def _apply(
+    service: Service, actor: Actor, text: str, prune: bool, override: bool = False
+) -> dict[str, Any]:
     loaded = load_spec_text(text, "request", check=False)
-    result = _located(loaded, lambda: service.apply(actor, loaded.estate, prune=prune))
+    result = _located(
+        loaded,
+        lambda: service.apply(actor, loaded.estate, prune=prune, override_isolation=override),
+    )
     return _plan_out(result.plan, result.generation, applied=result.changed, actor=actor)
 
 
@@ -109,11 +121,15 @@ async def plan(request: Request, service: ServiceDep, actor: ActorDep, prune: Pr
     openapi_extra=_SPEC_BODY,
 )
 async def apply(
-    request: Request, service: ServiceDep, actor: ActorDep, prune: Prune = False
+    request: Request,
+    service: ServiceDep,
+    actor: ActorDep,
+    prune: Prune = False,
+    override_isolation: OverrideIsolation = False,
 ) -> Any:
     """Apply a spec: atomic, audited, idempotent (202 when a second approver is needed)."""
     text = await _spec_text(request)
-    return await run_in_threadpool(_apply, service, actor, text, prune)
+    return await run_in_threadpool(_apply, service, actor, text, prune, override_isolation)
 
 
 @router.get(
