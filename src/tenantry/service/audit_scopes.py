@@ -155,10 +155,14 @@ def event_records(
 ) -> list[AuditRecord]:
     """An event (a login, a key release) as one entry per tenant concerned (or one provider
     entry): targets naming another tenant's object are masked, and where several tenants are
-    concerned each keeps only the reason's code (the words before the first colon)."""
+    concerned each keeps only the reason's code (the words before the first colon) and no
+    counterexample, which a provider entry then keeps."""
     now = now or datetime.now(UTC)
     scopes: list[str | None] = [*sorted(set(tenants))] or [None]
     shared = len(scopes) > 1
+    if shared and "counterexamples" in details:
+        # What the tenants' entries withhold, the provider's own entry keeps whole.
+        scopes.append(None)
     operation = uuid.uuid4().hex if shared else None
     records = []
     for scope in scopes:
@@ -175,11 +179,21 @@ def event_records(
                 targets=tuple(shown),
                 tenants=() if scope is None else (scope,),
                 reason=reason.split(":", 1)[0] if shared and scope is not None else reason,
-                details=details | ({"operation": operation} if operation else {}),
+                details=_details_within(details, shared=shared, scope=scope)
+                | ({"operation": operation} if operation else {}),
                 time=now,
             )
         )
     return records
+
+
+def _details_within(details: dict[str, Any], *, shared: bool, scope: str | None) -> dict[str, Any]:
+    # A counterexample names ports and addresses on both sides of a leak: a tenant's entry of
+    # an event that concerns several tenants keeps only how many there were.
+    if not shared or scope is None or "counterexamples" not in details:
+        return details
+    kept = {k: v for k, v in details.items() if k != "counterexamples"}
+    return kept | {"counterexamples_withheld": len(details["counterexamples"])}
 
 
 def _target_scope(target: str) -> str | None:

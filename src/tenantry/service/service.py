@@ -28,6 +28,7 @@ from tenantry.governance import (
 )
 from tenantry.model import (
     KIND_INFO,
+    PROVIDER,
     Change,
     ChangeSet,
     Estate,
@@ -370,7 +371,7 @@ class Service(EstateReads, WriteGuards):
                         "ceiling": None if ceiling is None else sorted(map(str, ceiling)),
                         "counterexamples": [v.counterexample for v in leaks],
                     },
-                    tenants=tenants,
+                    tenants=tuple(sorted({*tenants, *_tenants_of(leaks, plan.proposed)})),
                 )
             approved = {"id": approval.id, "approved_by": approval.approver}
             if leaks:
@@ -410,3 +411,10 @@ class Service(EstateReads, WriteGuards):
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _tenants_of(leaks: Sequence[IsolationViolation], estate: Estate) -> set[str]:
+    # The tenants on either side of a leak must see, in their own trail, that someone asked
+    # to admit it, even when the change itself touches only provider objects.
+    named = {o.split(" ", 1)[1] for leak in leaks for o in leak.objects if o.startswith("tenant ")}
+    return {name for name in named if Ref(PROVIDER, name) in estate.tenants}

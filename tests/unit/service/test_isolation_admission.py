@@ -103,6 +103,25 @@ def test_one_person_cannot_admit_a_change_that_opens_a_leak(people: Service) -> 
     assert any("ds-finance" in str(r.details.get("counterexamples")) for r in asked)
 
 
+def test_the_tenants_of_a_leak_see_the_request_but_not_each_others_ports(people: Service) -> None:
+    """Each tenant on either side of the leak gets its own entry for the request (a provider
+    change otherwise leaves them no trace) without the counterexamples, which name the other
+    tenant's hosts and guests; the provider's entry keeps them whole."""
+    alice = log_in(people, "alice")
+    _request_override(people, alice)
+    asked = [
+        e.record() for e in people.store.audit_entries() if e.record().action == "approval.request"
+    ]
+    by_scope = {r.tenants: r for r in asked}
+    assert {("finance",), ("hr",)} <= set(by_scope)
+    for scope in (("finance",), ("hr",)):
+        entry = by_scope[scope]
+        assert "counterexamples" not in entry.details
+        assert entry.details["counterexamples_withheld"] > 0
+        assert "payroll" not in str(entry.details) and "payroll" not in entry.reason
+    assert "payroll" in str(by_scope[()].details["counterexamples"])
+
+
 def test_the_requester_cannot_approve_its_own_override(people: Service) -> None:
     """The two-person rule holds for leaks: alice cannot approve alice's request."""
     alice = log_in(people, "alice")
