@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     login_requests_per_second: float = Field(
         5.0, gt=0, description="login attempts per source address"
     )
+    directory_hosts: str = Field(
+        "",
+        description="comma-separated host or host:port entries tenants may point their LDAP "
+        "directory at (none by default)",
+    )
     max_request_bytes: int = Field(16 * 1024 * 1024, gt=0, description="largest request body")
 
     def store_url(self) -> str:

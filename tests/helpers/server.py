@@ -27,6 +27,8 @@ from tests.helpers.specs import estate_from
 __all__ = ["CAST", "PASSWORD", "Person", "RunningServer", "free_port", "running_server"]
 
 ROOT = Path(__file__).resolve().parents[2]
+DIRECTORY_HOSTS = ("127.0.0.1",)
+"""Where the tests' throwaway directories listen: the only hosts tenants may use."""
 
 
 @dataclass(frozen=True)
@@ -145,9 +147,13 @@ class RunningServer:
             return service.sessions.actor_for(found[0].id, source="test-setup")
 
     def service(self) -> Service:
-        """A service over the same store (for set-up the API does not offer, and checks)."""
+        """A service over the same store (for set-up the API does not offer, and checks), with
+        the server's directory allow-list (loopback)."""
         return Service.open(
-            self.store, rules=GovernanceRules(password_hashing=UnsafeFastPasswordHashing())
+            self.store,
+            rules=GovernanceRules(
+                password_hashing=UnsafeFastPasswordHashing(), directory_hosts=DIRECTORY_HOSTS
+            ),
         )
 
 
@@ -172,6 +178,7 @@ def running_server(
         "TENANTRY_TENANT_REQUESTS_PER_SECOND": "1000",
         "TENANTRY_TENANT_REQUEST_BURST": "2000",
         "TENANTRY_LOGIN_REQUESTS_PER_SECOND": "1000",
+        "TENANTRY_DIRECTORY_HOSTS": ",".join(DIRECTORY_HOSTS),
         **(env or {}),
     }
     args = [sys.executable, "-m", "tenantry", "--store", store, "serve", "--port", str(port)]

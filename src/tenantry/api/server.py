@@ -47,6 +47,9 @@ def rules_from(settings: Settings) -> GovernanceRules:
         address_throttle=ThrottleRule(settings.address_max_failures, lockout),
         approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
         tenant_object_quota=settings.tenant_object_quota,
+        directory_hosts=tuple(
+            entry.strip() for entry in settings.directory_hosts.split(",") if entry.strip()
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tenantry.audit import AuditRecord, Outcome
 from tenantry.errors import (
     AuthenticationError,
+    DirectoryHostRefusedError,
     InputError,
     NotFoundError,
 )
@@ -25,6 +26,7 @@ from tenantry.governance import (
     User,
     UserSource,
     account_key,
+    check_directory_host,
     check_password_rules,
     check_user_name,
     domain_name,
@@ -216,8 +218,22 @@ class Accounts:
     def set_directory(
         self, actor: Actor, tenant: str | None, config: DirectoryConfig | None
     ) -> None:
-        """Set (or remove) the domain's directory; only its own administrators may."""
+        """Set (or remove) the domain's directory; only its own administrators may, and a
+        tenant's directory only on a host the provider allows."""
         self._service.access.check_domain(actor, tenant, Privilege.USERS_MANAGE)
+        if tenant is not None and config is not None:
+            try:
+                check_directory_host(config.url, self._service.rules.directory_hosts)
+            except DirectoryHostRefusedError as exc:
+                self._service.record(
+                    actor,
+                    "directory.set",
+                    Outcome.REFUSED,
+                    targets=[f"directory {domain_name(tenant)}"],
+                    tenants=[tenant],
+                    reason=f"{exc.code}: {exc}",
+                )
+                raise
         record = self._service.audit_record(
             actor,
             "directory.set" if config else "directory.remove",

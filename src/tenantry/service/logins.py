@@ -7,13 +7,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tenantry.audit import AuditRecord, Outcome
-from tenantry.errors import AuthenticationError, ThrottledError
+from tenantry.errors import (
+    AuthenticationError,
+    DirectoryHostRefusedError,
+    InputError,
+    ThrottledError,
+)
 from tenantry.governance import (
     FailureCount,
+    GovernanceRules,
     User,
     UserSource,
     account_key,
     address_key,
+    check_directory_host,
     domain_name,
     new_id,
     verify_password,
@@ -96,6 +103,10 @@ class _LoginCheck:
             if directory is None:
                 verify_password(None, password)  # the same time as a wrong password
                 return None, "unknown user"
+            if tenant is not None and not _allowed(directory.url, self._service.rules):
+                # Set before the allow-list shrank: never bind a tenant's password there.
+                verify_password(None, password)
+                return None, "directory host not allowed"
             from tenantry.governance.ldap import authenticate_directory_user  # noqa: PLC0415
 
             vouched = authenticate_directory_user(directory, name, password)
@@ -196,3 +207,11 @@ class _LoginCheck:
                     )
                 )
         self._store.save_failures(updated, records)
+
+
+def _allowed(url: str, rules: GovernanceRules) -> bool:
+    try:
+        check_directory_host(url, rules.directory_hosts)
+    except (DirectoryHostRefusedError, InputError):
+        return False
+    return True
