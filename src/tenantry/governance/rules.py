@@ -31,7 +31,7 @@ class GovernanceRules:
     tenant_object_quota: int = 10_000
     """Objects a tenant may own; beyond it a change gets QuotaExceededError (HTTP 429)."""
     directory_hosts: tuple[str, ...] = ()
-    """Hosts (``host``, ``host:port``) tenants may point their LDAP directory at; none by default."""
+    """Hosts (``host``, ``host:port``) tenants may point LDAP at; none by default."""
 
     @property
     def touch_interval(self) -> timedelta:
