@@ -26,7 +26,7 @@ from tenantry.governance import (
     verify_password,
     verify_totp,
 )
-from tenantry.store import IdentityStore, UserSecrets
+from tenantry.store import IdentityStore, UserSecrets, totp_place
 
 if TYPE_CHECKING:
     from tenantry.service.service import Service
@@ -116,7 +116,10 @@ class _LoginCheck:
         if user.disabled:
             return None, "user disabled"
         if secrets.totp_secret is not None:
-            step = verify_totp(secrets.totp_secret, code or "", now, secrets.totp_last_step)
+            seed = self._service.secrets().open(
+                secrets.totp_secret, totp_place(user.id, "totp_secret")
+            )
+            step = verify_totp(seed, code or "", now, secrets.totp_last_step)
             if step is None:
                 return None, "one-time code"
             self._store.update_user(user.id, totp_last_step=step)

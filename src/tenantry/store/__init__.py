@@ -4,7 +4,7 @@ from tenantry.store.audit_log import HeadSigner
 from tenantry.store.audit_reads import StoredAuditEntry
 from tenantry.store.authority import AuthorityStore
 from tenantry.store.engine import redact_url
-from tenantry.store.identities import IdentityStore, UserSecrets
+from tenantry.store.identities import IdentityStore, UserSecrets, totp_place
 from tenantry.store.keys import StoreKeyRecords
 from tenantry.store.store import Snapshot, Store
 
@@ -18,4 +18,5 @@ __all__ = [
     "StoredAuditEntry",
     "UserSecrets",
     "redact_url",
+    "totp_place",
 ]
