@@ -114,3 +114,18 @@ def ovn_central() -> object:
         pytest.skip(f"[ovn] {why}")
     with running_central() as deployment:
         yield deployment
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """SoftHSM2 tokens for the whole session (tests/helpers/softhsm.py): one per process."""
+    from tests.helpers.capabilities import softhsm_module
+    from tests.helpers.softhsm import softhsm_tokens
+
+    why = missing("hsm")
+    if why is not None:
+        pytest.skip(f"[hsm] {why}")
+    module = softhsm_module()
+    assert module is not None
+    with softhsm_tokens(module, tmp_path_factory.mktemp("softhsm")) as tokens:
+        yield tokens

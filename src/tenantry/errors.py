@@ -21,6 +21,7 @@ is wrong and where; ``diagnostics()`` says what to do about it. Messages never c
     │   ├── PermissionDeniedError                   auth.denied                6   403
     │   ├── ThrottledError                          auth.throttled             6   429
     │   │   └── RateLimitedError                    auth.rate_limited          6   429
+    │   ├── DirectoryHostRefusedError               auth.directory_host        6   403
     │   └── ApprovalRequiredError (approval_id)     approval.required          7   202
     ├── AdmissionError (violations)                 admission.refused          8   422
     │   ├── IsolationViolationError                 admission.isolation        8   422
@@ -65,6 +66,7 @@ __all__ = [
     "ConflictError",
     "CryptoError",
     "DataIntegrityError",
+    "DirectoryHostRefusedError",
     "DirectoryUnavailableError",
     "EnforcementDriftError",
     "FrameError",
@@ -288,6 +290,16 @@ class RateLimitedError(ThrottledError):
     """A credential domain sent more requests than its share; others are not slowed."""
 
     code = "auth.rate_limited"
+
+
+class DirectoryHostRefusedError(AccessError):
+    """A tenant's directory names a host outside the provider's allow-list."""
+
+    code = "auth.directory_host"
+    hint = (
+        "Tenants may use only the directory hosts the provider allows "
+        "(TENANTRY_DIRECTORY_HOSTS); ask the provider to add yours."
+    )
 
 
 class ApprovalRequiredError(AccessError):

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     )
 
     # ---- the API server (`tenantry serve`) and governance
+    secrets_key: Path | None = Field(
+        None,
+        description="AES-256 key (0600 file, created on first use) sealing TOTP seeds in the "
+        "store; default: secrets-key in home. Keep it away from the store's backups.",
+    )
     api_host: str = Field("127.0.0.1", description="address the API listens on (loopback)")
     api_port: int = Field(8443, ge=1, le=65535, description="port the API listens on")
     tls_cert: Path | None = Field(None, description="PEM certificate; default: generated")
@@ -50,6 +55,19 @@ class Settings(BaseSettings):
     login_requests_per_second: float = Field(
         5.0, gt=0, description="login attempts per source address"
     )
+    directory_hosts: str = Field(
+        "",
+        description="comma-separated host or host:port entries tenants may point their LDAP "
+        "directory at (none by default)",
+    )
+    datastores: Path | None = Field(
+        None, description="where disk images live; default: datastores/ in home"
+    )
+    unsafe_trust_hosts: str = Field(
+        "",
+        description="comma-separated hosts the API trusts without attestation to release disk "
+        "keys for reads (tests and labs only; logged and audited)",
+    )
     max_request_bytes: int = Field(16 * 1024 * 1024, gt=0, description="largest request body")
 
     def store_url(self) -> str:
@@ -57,6 +75,14 @@ class Settings(BaseSettings):
         if self.store:
             return self.store
         return f"sqlite:///{(self.home / 'tenantry.db').expanduser()}"
+
+    def datastores_path(self) -> Path:
+        """Where disk images live."""
+        return (self.datastores or self.home / "datastores").expanduser()
+
+    def secrets_key_path(self) -> Path:
+        """Where the key sealing secrets at rest (TOTP seeds) lives."""
+        return (self.secrets_key or self.home / "secrets-key").expanduser()
 
     def audit_key_path(self) -> Path:
         """Where the audit signing key lives."""

@@ -22,11 +22,14 @@ from tenantry.governance import Actor, GovernanceRules, UnsafeFastPasswordHashin
 from tenantry.model import Estate
 from tenantry.service import Service
 from tests.helpers.people import PASSWORD
+from tests.helpers.softhsm import INIT_TOKEN, SoftHsm
 from tests.helpers.specs import estate_from
 
 __all__ = ["CAST", "PASSWORD", "Person", "RunningServer", "free_port", "running_server"]
 
 ROOT = Path(__file__).resolve().parents[2]
+DIRECTORY_HOSTS = ("127.0.0.1",)
+"""Where the tests' throwaway directories listen: the only hosts tenants may use."""
 
 
 @dataclass(frozen=True)
@@ -145,10 +148,40 @@ class RunningServer:
             return service.sessions.actor_for(found[0].id, source="test-setup")
 
     def service(self) -> Service:
-        """A service over the same store (for set-up the API does not offer, and checks)."""
+        """A service over the same store (for set-up the API does not offer, and checks), with
+        the server's directory allow-list (loopback)."""
         return Service.open(
-            self.store, rules=GovernanceRules(password_hashing=UnsafeFastPasswordHashing())
+            self.store,
+            rules=GovernanceRules(
+                password_hashing=UnsafeFastPasswordHashing(), directory_hosts=DIRECTORY_HOSTS
+            ),
         )
+
+
+def seed_hsm(store: str, hsm: SoftHsm, tmp: Path) -> dict[str, str]:
+    """A token of its own for one server, acme's key on it and acme/web's disk written
+    (tests/helpers/disk_seed.py); returns the server's environment for it."""
+    label = f"api-{tmp.name}"[:32]
+    environment = {**os.environ, **hsm.other(label).env(), "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"}
+    subprocess.run(
+        [*INIT_TOKEN, "--label", label, "--pin", hsm.pin, "--so-pin", hsm.so_pin],
+        check=True,
+        capture_output=True,
+        env=environment,
+    )
+    datastores = tmp / "datastores"
+    subprocess.run(
+        [sys.executable, "-m", "tests.helpers.disk_seed", store, str(datastores)],
+        check=True,
+        capture_output=True,
+        env=environment,
+        cwd=ROOT,
+    )
+    return {
+        **hsm.other(label).env(),
+        "TENANTRY_DATASTORES": str(datastores),
+        "TENANTRY_UNSAFE_TRUST_HOSTS": "h1,h2",
+    }
 
 
 @contextmanager
@@ -159,19 +192,24 @@ def running_server(
     env: dict[str, str] | None = None,
     tls: bool = True,
     estate: Estate | None = None,
+    hsm: SoftHsm | None = None,
 ) -> Iterator[RunningServer]:
-    """Seed a store under ``tmp``, start `tenantry serve` on it, stop it afterwards."""
+    """Seed a store under ``tmp``, start `tenantry serve` on it, stop it afterwards. With
+    ``hsm``, the server reads disks through a token of its own (see ``seed_hsm``)."""
     home = tmp / "home"
     store = f"sqlite:///{tmp / 'tenantry.db'}"
     seed(store, people, estate)
+    keys = seed_hsm(store, hsm, tmp) if hsm is not None else {}
     port = free_port()
     environment = {
         **os.environ,
+        **keys,
         "XDG_DATA_HOME": str(home),
         "PYTHONPATH": str(ROOT / "src"),
         "TENANTRY_TENANT_REQUESTS_PER_SECOND": "1000",
         "TENANTRY_TENANT_REQUEST_BURST": "2000",
         "TENANTRY_LOGIN_REQUESTS_PER_SECOND": "1000",
+        "TENANTRY_DIRECTORY_HOSTS": ",".join(DIRECTORY_HOSTS),
         **(env or {}),
     }
     args = [sys.executable, "-m", "tenantry", "--store", store, "serve", "--port", str(port)]

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from tenantry import __version__
+from tenantry.api.enforcement import ServedEnforcement
 from tenantry.api.limits import BodySizeLimit, RateLimiter
 from tenantry.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from tenantry.api.routes import ROUTERS
 from tenantry.api.schemas import Problem
-from tenantry.service import Service
+from tenantry.service import GuestDiskReader, Service
 
 __all__ = ["ApiLimits", "create_app"]
 
@@ -38,8 +39,16 @@ class ApiLimits:
         self.max_request_bytes = max_request_bytes
 
 
-def create_app(service: Service, limits: ApiLimits | None = None) -> FastAPI:
-    """The REST API over ``service``; every route goes through it (no other door)."""
+def create_app(
+    service: Service,
+    limits: ApiLimits | None = None,
+    *,
+    disks: GuestDiskReader | None = None,
+    enforcement: ServedEnforcement | None = None,
+) -> FastAPI:
+    """The REST API over ``service``; every route goes through it (no other door). Without
+    ``disks`` (no HSM configured) disk read and export answer 503 once authorized; with
+    ``enforcement`` (a hook of ``service``) an apply reports what it enforced."""
     limits = limits or ApiLimits()
     app = FastAPI(
         title="tenantry",
@@ -50,6 +59,8 @@ def create_app(service: Service, limits: ApiLimits | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.service = service
+    app.state.disks = disks
+    app.state.enforcement = enforcement
     app.state.tenant_limiter = RateLimiter(limits.tenant_rate, limits.tenant_burst)
     app.state.login_limiter = RateLimiter(limits.login_rate, limits.login_burst)
     for router in ROUTERS:

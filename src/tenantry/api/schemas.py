@@ -15,6 +15,8 @@ __all__ = [
     "CredentialOut",
     "DirectoryIn",
     "DirectoryOut",
+    "DiskReadOut",
+    "EnforcementOut",
     "GrantIn",
     "GrantOut",
     "IssuedOut",
@@ -264,6 +266,14 @@ class AccessOut(BaseModel):
     power: str
 
 
+class DiskReadOut(AccessOut):
+    """A disk read: the use's metadata and the plaintext of the range, base64."""
+
+    offset: int
+    length: int
+    data: str = Field(description="the plaintext bytes, base64 (RFC 4648)")
+
+
 class DirectoryIn(_In):
     """LDAP / Active Directory settings of a domain."""
 
@@ -291,13 +301,31 @@ class ChangeOut(BaseModel):
     needs_approval: list[str] = Field(default_factory=list)
 
 
+class EnforcementOut(BaseModel):
+    """What the server's data-plane backend enforced for an apply."""
+
+    backend: str
+    generation: int
+    ports: int
+    policies: int
+    rules: int
+    chains: int
+    incremental: bool
+    compile_ms: float
+    apply_ms: float
+
+
 class PlanOut(BaseModel):
-    """What an apply changed, or would change."""
+    """What an apply changed, or would change, and (for an apply) what was enforced."""
 
     changes: list[ChangeOut]
     placements: dict[str, str]
     generation: int
     applied: bool
+    enforcement: EnforcementOut | None = None
+    enforcement_errors: list[str] = Field(
+        default_factory=list, description="backends that failed to follow the commit"
+    )
 
 
 class AuditEntryOut(BaseModel):

@@ -12,11 +12,14 @@ from pathlib import Path
 import uvicorn
 
 from tenantry.api.app import ApiLimits, create_app
+from tenantry.api.enforcement import ServedEnforcement
 from tenantry.api.tls import check_pair, ensure_self_signed
 from tenantry.audit import Outcome
+from tenantry.dataplane.reference import ReferenceBackend
 from tenantry.errors import InputError
 from tenantry.governance import Actor, GovernanceRules, ThrottleRule
-from tenantry.service import Service
+from tenantry.keys import HsmSettings
+from tenantry.service import GuestDiskReader, Service, open_disk_reader
 from tenantry.settings import Settings
 
 __all__ = ["ServeOptions", "limits_from", "rules_from", "serve"]
@@ -47,6 +50,9 @@ def rules_from(settings: Settings) -> GovernanceRules:
         address_throttle=ThrottleRule(settings.address_max_failures, lockout),
         approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
         tenant_object_quota=settings.tenant_object_quota,
+        directory_hosts=tuple(
+            entry.strip() for entry in settings.directory_hosts.split(",") if entry.strip()
+        ),
     )
 
 
@@ -88,8 +94,13 @@ def serve(options: ServeOptions, settings: Settings | None = None) -> None:
             cert, key = ensure_self_signed(options.home, [options.host])
         check_pair(cert, key)
         tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    disks = _disk_reader(service, settings, operator)
+    # What `tenantry apply` enforces, the server enforces: an apply through the API is
+    # compiled and applied to the reference backend, and the response says so.
+    enforcement = ServedEnforcement(ReferenceBackend())
+    service.add_hook(enforcement)
     config = uvicorn.Config(
-        create_app(service, limits_from(settings)),
+        create_app(service, limits_from(settings), disks=disks, enforcement=enforcement),
         host=options.host,
         port=options.port,
         proxy_headers=False,  # the peer address is the audited origin; never a header's claim
@@ -104,4 +115,26 @@ def serve(options: ServeOptions, settings: Settings | None = None) -> None:
     try:
         uvicorn.Server(config).run()
     finally:
+        if disks is not None:
+            disks.close()
         service.close()
+
+
+def _disk_reader(service: Service, settings: Settings, operator: Actor) -> GuestDiskReader | None:
+    """The disk reader when an HSM is configured (``TENANTRY_HSM_MODULE``), else None."""
+    hsm = HsmSettings()
+    if hsm.module is None:
+        return None
+    hosts = tuple(h.strip() for h in settings.unsafe_trust_hosts.split(",") if h.strip())
+    reader = open_disk_reader(service, hsm, settings.datastores_path(), unsafe_trusted_hosts=hosts)
+    if hosts:
+        log.warning("disk keys may be released to this server for hosts %s", ", ".join(hosts))
+        service.record(
+            operator,
+            "serve.unsafe-trust-hosts",
+            Outcome.APPLIED,
+            targets=[f"host {host}" for host in hosts],
+            reason="hosts trusted without attestation for API disk reads",
+            details={"recipient": reader.recipient_fingerprint},
+        )
+    return reader

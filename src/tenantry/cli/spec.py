@@ -12,7 +12,7 @@ from rich.markup import escape
 from tenantry.cli.context import state
 from tenantry.cli.main import app
 from tenantry.cli.render import render_plan, render_rows
-from tenantry.dataplane.enforcement import EnforcementHook
+from tenantry.dataplane.enforcement import EnforcementHook, EnforcementReport
 from tenantry.dataplane.reference import ReferenceBackend
 from tenantry.spec import dump_spec, load_specs, spec_json_schema
 
@@ -71,6 +71,10 @@ def apply(files: Files, prune: Prune = False, override: OverrideIsolation = Fals
         _render_remote(answer)
         if answer["applied"]:
             state.out.print(f"Applied (generation {answer['generation']}).")
+        if answer.get("enforcement"):
+            state.out.print(str(EnforcementReport(**answer["enforcement"])))
+        for error in answer.get("enforcement_errors", []):
+            state.err.print(f"[yellow]warning[/]: {escape(error)}", markup=True)
         return
     loaded = load_specs(files)
     service = state.service()

@@ -5,7 +5,11 @@ from tenantry.governance.actor import Actor
 from tenantry.governance.approvals import Approval, ApprovalStatus, check_decider
 from tenantry.governance.authorization import authorize, may, scope_of
 from tenantry.governance.boundaries import TENANT_TASKS, check_change, is_visible
-from tenantry.governance.directory import DirectoryConfig, DirectoryUser
+from tenantry.governance.directory import (
+    DirectoryConfig,
+    DirectoryUser,
+    check_directory_host,
+)
 from tenantry.governance.grants import DataGrant, GrantStatus
 from tenantry.governance.otp import new_totp_secret, provisioning_uri, verify_totp
 from tenantry.governance.passwords import (
@@ -78,6 +82,7 @@ __all__ = [
     "authorize",
     "check_change",
     "check_decider",
+    "check_directory_host",
     "check_password_rules",
     "check_user_name",
     "custom_role",

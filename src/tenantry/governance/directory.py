@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from tenantry.errors import InputError
+from tenantry.errors import DirectoryHostRefusedError, InputError
 
-__all__ = ["DirectoryConfig", "DirectoryUser"]
+__all__ = ["DirectoryConfig", "DirectoryUser", "check_directory_host", "directory_address"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,44 @@ class DirectoryUser:
 
     dn: str
     groups: tuple[str, ...]
+
+
+def directory_address(url: str) -> tuple[str, int]:
+    """The host (lower case, IPv6 without brackets) and port an LDAP URL connects to."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InputError(f"directory URL {url!r} is malformed: {exc}") from exc
+    if not parts.hostname:
+        raise InputError(f"directory URL {url!r} names no host")
+    return parts.hostname.lower(), port or (636 if parts.scheme == "ldaps" else 389)
+
+
+def check_directory_host(url: str, allowed: Collection[str]) -> None:
+    """Refuse a directory outside ``allowed`` (entries ``host``, ``host:port``, ``[v6]:port``).
+
+    Names are compared as written, never resolved: the provider lists the names it trusts.
+    """
+    host, port = directory_address(url)
+    for entry in allowed:
+        want_host, want_port = _allowed_entry(entry)
+        if want_host == host and want_port in (None, port):
+            return
+    shown = ", ".join(sorted(allowed)) or "none"
+    raise DirectoryHostRefusedError(
+        f"directory host {host}:{port} is not in the provider's allow-list (allowed: {shown})"
+    )
+
+
+def _allowed_entry(entry: str) -> tuple[str, int | None]:
+    text = entry.strip().lower()
+    if text.startswith("["):
+        inside, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":")
+        return inside, int(port) if port.isdigit() else None
+    if text.count(":") == 1:
+        name, _, port = text.partition(":")
+        if port.isdigit():
+            return name, int(port)
+    return text, None

@@ -30,6 +30,8 @@ class GovernanceRules:
     """argon2id costs of new password hashes."""
     tenant_object_quota: int = 10_000
     """Objects a tenant may own; beyond it a change gets QuotaExceededError (HTTP 429)."""
+    directory_hosts: tuple[str, ...] = ()
+    """Hosts (``host``, ``host:port``) tenants may point LDAP at; none by default."""
 
     @property
     def touch_interval(self) -> timedelta:

@@ -44,12 +44,14 @@ from tenantry.keys.release import (
     check_release,
     check_seal,
 )
+from tenantry.keys.secret_box import SEALED_PREFIX, SecretBox, is_sealed, load_secret_box
 from tenantry.keys.service import KeyService
 from tenantry.keys.settings import HsmSettings
 from tenantry.keys.vault import KeyVault
 
 __all__ = [
     "MIN_RSA_BITS",
+    "SEALED_PREFIX",
     "TENANT_KEY_BYTES",
     "DataKey",
     "DenyAllHosts",
@@ -72,6 +74,7 @@ __all__ = [
     "ReleaseRequest",
     "ReleasedKey",
     "SealRequest",
+    "SecretBox",
     "SigningKeyRecord",
     "TenantKeyStatus",
     "UnsafeStaticHostTrust",
@@ -81,6 +84,8 @@ __all__ = [
     "check_seal",
     "fingerprint",
     "generate_tenant_key",
+    "is_sealed",
+    "load_secret_box",
     "read_signing_key_pem",
     "read_tenant_key",
     "signing_key_pem",

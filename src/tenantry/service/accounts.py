@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tenantry.audit import AuditRecord, Outcome
 from tenantry.errors import (
     AuthenticationError,
+    DirectoryHostRefusedError,
     InputError,
     NotFoundError,
 )
@@ -25,6 +26,7 @@ from tenantry.governance import (
     User,
     UserSource,
     account_key,
+    check_directory_host,
     check_password_rules,
     check_user_name,
     domain_name,
@@ -35,7 +37,7 @@ from tenantry.governance import (
     verify_password,
     verify_totp,
 )
-from tenantry.store import IdentityStore, UserSecrets
+from tenantry.store import IdentityStore, UserSecrets, totp_place
 
 if TYPE_CHECKING:
     from tenantry.service.service import Service
@@ -160,8 +162,9 @@ class Accounts:
         """Start enrolling the actor's own TOTP: the secret and its otpauth:// URI, shown once."""
         user, _ = self._own(actor)
         secret = new_totp_secret()
+        sealed = self._service.secrets().seal(secret, totp_place(user.id, "totp_pending"))
         self._store.update_user(
-            user.id, self._audit(actor, "mfa.enroll", user), totp_pending=secret
+            user.id, self._audit(actor, "mfa.enroll", user), totp_pending=sealed
         )
         return secret, provisioning_uri(secret, str(user))
 
@@ -170,13 +173,15 @@ class Accounts:
         user, secrets = self._own(actor)
         if secrets.totp_pending is None:
             raise InputError("no second factor is being enrolled; start with POST /v1/auth/mfa")
-        step = verify_totp(secrets.totp_pending, code, self._service.clock(), None)
+        box = self._service.secrets()
+        pending = box.open(secrets.totp_pending, totp_place(user.id, "totp_pending"))
+        step = verify_totp(pending, code, self._service.clock(), None)
         if step is None:
             raise AuthenticationError("the code does not match the enrolled secret")
         self._store.update_user(
             user.id,
             self._audit(actor, "mfa.enable", user),
-            totp_secret=secrets.totp_pending,
+            totp_secret=box.seal(pending, totp_place(user.id, "totp_secret")),
             totp_pending=None,
             totp_last_step=step,
         )
@@ -216,8 +221,22 @@ class Accounts:
     def set_directory(
         self, actor: Actor, tenant: str | None, config: DirectoryConfig | None
     ) -> None:
-        """Set (or remove) the domain's directory; only its own administrators may."""
+        """Set (or remove) the domain's directory; only its own administrators may, and a
+        tenant's directory only on a host the provider allows."""
         self._service.access.check_domain(actor, tenant, Privilege.USERS_MANAGE)
+        if tenant is not None and config is not None:
+            try:
+                check_directory_host(config.url, self._service.rules.directory_hosts)
+            except DirectoryHostRefusedError as exc:
+                self._service.record(
+                    actor,
+                    "directory.set",
+                    Outcome.REFUSED,
+                    targets=[f"directory {domain_name(tenant)}"],
+                    tenants=[tenant],
+                    reason=f"{exc.code}: {exc}",
+                )
+                raise
         record = self._service.audit_record(
             actor,
             "directory.set" if config else "directory.remove",

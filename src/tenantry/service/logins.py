@@ -7,19 +7,26 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tenantry.audit import AuditRecord, Outcome
-from tenantry.errors import AuthenticationError, ThrottledError
+from tenantry.errors import (
+    AuthenticationError,
+    DirectoryHostRefusedError,
+    InputError,
+    ThrottledError,
+)
 from tenantry.governance import (
     FailureCount,
+    GovernanceRules,
     User,
     UserSource,
     account_key,
     address_key,
+    check_directory_host,
     domain_name,
     new_id,
     verify_password,
     verify_totp,
 )
-from tenantry.store import IdentityStore, UserSecrets
+from tenantry.store import IdentityStore, UserSecrets, totp_place
 
 if TYPE_CHECKING:
     from tenantry.service.service import Service
@@ -96,6 +103,10 @@ class _LoginCheck:
             if directory is None:
                 verify_password(None, password)  # the same time as a wrong password
                 return None, "unknown user"
+            if tenant is not None and not _allowed(directory.url, self._service.rules):
+                # Set before the allow-list shrank: never bind a tenant's password there.
+                verify_password(None, password)
+                return None, "directory host not allowed"
             from tenantry.governance.ldap import authenticate_directory_user  # noqa: PLC0415
 
             vouched = authenticate_directory_user(directory, name, password)
@@ -105,7 +116,10 @@ class _LoginCheck:
         if user.disabled:
             return None, "user disabled"
         if secrets.totp_secret is not None:
-            step = verify_totp(secrets.totp_secret, code or "", now, secrets.totp_last_step)
+            seed = self._service.secrets().open(
+                secrets.totp_secret, totp_place(user.id, "totp_secret")
+            )
+            step = verify_totp(seed, code or "", now, secrets.totp_last_step)
             if step is None:
                 return None, "one-time code"
             self._store.update_user(user.id, totp_last_step=step)
@@ -196,3 +210,11 @@ class _LoginCheck:
                     )
                 )
         self._store.save_failures(updated, records)
+
+
+def _allowed(url: str, rules: GovernanceRules) -> bool:
+    try:
+        check_directory_host(url, rules.directory_hosts)
+    except (DirectoryHostRefusedError, InputError):
+        return False
+    return True

@@ -26,6 +26,7 @@ from tenantry.governance import (
     check_change,
     is_visible,
 )
+from tenantry.keys import SecretBox, load_secret_box
 from tenantry.model import (
     KIND_INFO,
     PROVIDER,
@@ -135,6 +136,7 @@ class Service(EstateReads, WriteGuards):
         self.data_access = DataAccess(self)
         """Data-access grants and every use of a tenant-data privilege."""
         self._signer = signer
+        self._secret_box: SecretBox | None = None
         self.audit = AuditTrail(store, self._audit_signer)
         """Heads, proofs, tenant views, bundles, verification and checkpoints of the trail."""
         self._outage = AuditOutage()
@@ -153,6 +155,12 @@ class Service(EstateReads, WriteGuards):
     def add_hook(self, hook: CommitHook) -> None:
         """Run ``hook`` after every commit."""
         self._hooks.append(hook)
+
+    def secrets(self) -> SecretBox:
+        """The box sealing secrets at rest (TOTP seeds); its key is loaded on first use."""
+        if self._secret_box is None:
+            self._secret_box = load_secret_box(Settings().secrets_key_path())
+        return self._secret_box
 
     def _audit_signer(self, create: bool) -> Signer:
         # Loaded on first use, so that reads never need the key; created only to sign, never

@@ -5,7 +5,7 @@ from tenantry.store.audit_pages import PAGE_LEAVES
 from tenantry.store.audit_reads import LogScan, StoredAuditEntry
 from tenantry.store.authority import AuthorityStore
 from tenantry.store.engine import redact_url
-from tenantry.store.identities import IdentityStore, UserSecrets
+from tenantry.store.identities import IdentityStore, UserSecrets, totp_place
 from tenantry.store.keys import StoreKeyRecords
 from tenantry.store.store import Snapshot, Store
 
@@ -21,4 +21,5 @@ __all__ = [
     "StoredAuditEntry",
     "UserSecrets",
     "redact_url",
+    "totp_place",
 ]

@@ -33,8 +33,9 @@ class UserRow(Base):
     name: Mapped[str] = mapped_column(String(63), nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     password_hash: Mapped[str | None] = mapped_column(Text)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_pending: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    """Sealed (``tenantry.keys.SecretBox``) for ``totp_place(id, "totp_secret")``."""
+    totp_pending: Mapped[str | None] = mapped_column(Text)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     groups: Mapped[list[str]] = mapped_column(JSON, nullable=False)

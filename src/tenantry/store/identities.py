@@ -314,6 +314,11 @@ def _user(row: Row[Any], prefix: str = "") -> User:
     )
 
 
+def totp_place(user_id: str, column: str) -> str:
+    """What a user's sealed TOTP value is bound to (the associated data of its sealing)."""
+    return f"users/{user_id}/{column}"
+
+
 def _secrets(row: Row[Any]) -> UserSecrets:
     return UserSecrets(
         row.password_hash,

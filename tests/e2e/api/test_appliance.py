@@ -3,9 +3,11 @@ the API runs a shell command or arbitrary code."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+from tests.helpers.openapi_doc import openapi_json
 from tests.helpers.server import RunningServer
 
 API = Path(__file__).resolve().parents[3] / "src" / "tenantry" / "api"
@@ -51,3 +53,15 @@ def test_openapi_document_is_published_without_a_token(server: RunningServer) ->
     with server.client() as anonymous:
         assert anonymous.get("/openapi.json").status_code == 200
         assert anonymous.get("/healthz").json() == {"status": "ok"}
+
+
+def test_public_openapi_document_reveals_nothing_of_the_deployment(server: RunningServer) -> None:
+    """Anonymous readers get the published document, naming no seeded tenant, user or object."""
+    with server.client() as anonymous:
+        served = anonymous.get("/openapi.json")
+    assert served.json() == json.loads(openapi_json())
+    text = served.text.lower()
+    seeded = {"acme", "globex", "padmin", "tadmin", "gadmin", "tmember", "web-in"}
+    assert not {word for word in seeded if word in text}
+    with server.client(server.token("padmin")) as admin:
+        assert "globex" in admin.get("/v1/tenant").text  # the words are there to be found

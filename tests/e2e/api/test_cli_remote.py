@@ -65,6 +65,7 @@ def test_tenant_applies_its_own_part_of_the_estate(
     spec.write_text(text)
     first = cli("apply", str(spec))
     assert first.exit_code == 0 and "Applied" in first.output, first.output
+    assert "Enforced on the reference backend" in first.output, first.output
     again = cli("apply", str(spec))
     assert again.exit_code == 0 and "No changes" in again.output, again.output
 

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from tenantry.api import create_app
 from tenantry.service import Service
 from tests.helpers.server import RunningServer, running_server
+from tests.helpers.softhsm import SoftHsm
 
 CHECKS = [
     not_a_server_error,
@@ -46,10 +47,11 @@ THOROUGH = settings(QUICK, max_examples=150, derandomize=False)
 
 
 @pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server of its own: generated logins must not lock other tests out of 127.0.0.1."""
+def fuzzed(tmp_path_factory: pytest.TempPathFactory, softhsm: SoftHsm) -> Iterator[RunningServer]:
+    """A server of its own: generated logins must not lock other tests out of 127.0.0.1. It
+    reads disks through SoftHSM2 like a real deployment (no 503 for want of an HSM)."""
     env = {"TENANTRY_ADDRESS_MAX_FAILURES": "1000000", "TENANTRY_LOGIN_MAX_FAILURES": "1000000"}
-    with running_server(tmp_path_factory.mktemp("fuzz"), env=env) as running:
+    with running_server(tmp_path_factory.mktemp("fuzz"), env=env, hsm=softhsm) as running:
         yield running
 
 

@@ -1,14 +1,11 @@
-"""A real SoftHSM2 token for the session, and a provider with the two-tenants estate on it.
-
-SoftHSM reads ``SOFTHSM2_CONF`` once per process, so the token is session-scoped; each test
-starts with no tenant keys on it (they are destroyed after every test).
+"""A real SoftHSM2 token (the session's ``softhsm`` fixture, tests/conftest.py), and a provider
+with the two-tenants estate on it; each test starts with no tenant keys on the token (they are
+destroyed after every test).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,35 +25,11 @@ from tenantry.keys import (
 from tenantry.keys.pkcs11 import Pkcs11Vault
 from tenantry.model import Ref
 from tenantry.service import Service, TenantKeys
-from tests.helpers.capabilities import missing, softhsm_module
+from tests.helpers.softhsm import SoftHsm
 from tests.helpers.specs import estate_from
 
-TOKEN = "tenantry-test"
-PIN = "31415926"
-SO_PIN = "27182818"
 OPERATOR = Actor.local_operator()
 ACME_WEB = Ref("acme", "web")
-
-
-@dataclass(frozen=True)
-class SoftHsm:
-    """Where the token is and how to log in."""
-
-    module: str
-    token: str
-    pin: str
-    so_pin: str
-    conf: Path
-    tokens: Path
-
-    def env(self) -> dict[str, str]:
-        """Environment for a tenantry process (CLI, driver) using this token."""
-        return {
-            "SOFTHSM2_CONF": str(self.conf),
-            "TENANTRY_HSM_MODULE": self.module,
-            "TENANTRY_HSM_TOKEN": self.token,
-            "TENANTRY_HSM_PIN": self.pin,
-        }
 
 
 def require_tool(request: pytest.FixtureRequest, tool: str, package: str) -> None:
@@ -67,45 +40,6 @@ def require_tool(request: pytest.FixtureRequest, tool: str, package: str) -> Non
     if request.config.getoption("--require-all"):
         pytest.fail(f"required here (CI or --require-all) but {why}", pytrace=False)
     pytest.skip(why)
-
-
-@pytest.fixture(scope="session")
-def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
-    """An initialised SoftHSM2 token in a temporary directory."""
-    why = missing("hsm")
-    if why is not None:
-        pytest.skip(f"[hsm] {why}")
-    module = softhsm_module()
-    assert module is not None
-    root = tmp_path_factory.mktemp("softhsm")
-    tokens = root / "tokens"
-    tokens.mkdir()
-    conf = root / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n"
-    )
-    previous = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(
-        [
-            "softhsm2-util",
-            "--init-token",
-            "--free",
-            "--label",
-            TOKEN,
-            "--pin",
-            PIN,
-            "--so-pin",
-            SO_PIN,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    yield SoftHsm(module, TOKEN, PIN, SO_PIN, conf, tokens)
-    if previous is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = previous
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def test_the_migration_fills_the_pages_of_an_existing_log(store_url: str) -> Non
     engine = create_engine(store_url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "governance")
+        command.downgrade(config, "totp_sealed")
     assert "audit_leaf_pages" not in inspect(engine).get_table_names()
     engine.dispose()
     service = open_service(store_url, SIGNER)  # opening migrates to the newest revision

@@ -6,6 +6,8 @@ with JSON pointers (and line and column) exactly as the CLI reports them.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -14,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from tenantry.api.deps import ActorDep, ServiceDep
+from tenantry.api.enforcement import ServedEnforcement
 from tenantry.api.schemas import PlanOut
 from tenantry.errors import AdmissionError, SpecError, SpecIssue
 from tenantry.governance import Actor, sensitive_reasons
@@ -90,14 +93,26 @@ def _plan(service: Service, actor: Actor, text: str, prune: bool) -> dict[str, A
 
 
 def _apply(
-    service: Service, actor: Actor, text: str, prune: bool, override: bool = False
+    service: Service,
+    actor: Actor,
+    text: str,
+    prune: bool,
+    enforcement: ServedEnforcement | None,
+    *,
+    override: bool = False,
 ) -> dict[str, Any]:
     loaded = load_spec_text(text, "request", check=False)
     result = _located(
         loaded,
         lambda: service.apply(actor, loaded.estate, prune=prune, override_isolation=override),
     )
-    return _plan_out(result.plan, result.generation, applied=result.changed, actor=actor)
+    out = _plan_out(result.plan, result.generation, applied=result.changed, actor=actor)
+    report = None
+    if enforcement is not None and result.changed:
+        report = enforcement.report(result.generation)
+    out["enforcement"] = None if report is None else dataclasses.asdict(report)
+    out["enforcement_errors"] = list(result.hook_errors)
+    return out
 
 
 @router.post(
@@ -129,7 +144,15 @@ async def apply(
 ) -> Any:
     """Apply a spec: atomic, audited, idempotent (202 when a second approver is needed)."""
     text = await _spec_text(request)
-    return await run_in_threadpool(_apply, service, actor, text, prune, override_isolation)
+    enforcement = request.app.state.enforcement
+    return await run_in_threadpool(
+        functools.partial(_apply, override=override_isolation),
+        service,
+        actor,
+        text,
+        prune,
+        enforcement,
+    )
 
 
 @router.get(

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tenantry.errors import AuthenticationError, DirectoryUnavailableError, PermissionDeniedError
+from tenantry.errors import (
+    AuthenticationError,
+    DirectoryHostRefusedError,
+    DirectoryUnavailableError,
+    PermissionDeniedError,
+)
 from tenantry.governance import (
     ROOT,
     Actor,
@@ -54,7 +59,9 @@ def _config(url: str) -> DirectoryConfig:
 def service(tmp_path: Path, directory: Directory) -> Iterator[Service]:
     svc = Service.open(
         f"sqlite:///{tmp_path / 't.db'}",
-        rules=GovernanceRules(password_hashing=UnsafeFastPasswordHashing()),
+        rules=GovernanceRules(
+            password_hashing=UnsafeFastPasswordHashing(), directory_hosts=("127.0.0.1",)
+        ),
     )
     svc.apply(OPERATOR, estate_from())
     svc.accounts.set_directory(OPERATOR, None, _config(directory.url))
@@ -165,3 +172,46 @@ def test_unreachable_directory_is_unavailable_and_local_users_still_log_in(
         svc.sessions.login(None, "someone", "a directory password", source="10.0.0.7")
     assert svc.sessions.login(None, "local-admin", PASSWORD, source="10.0.0.7").secret
     svc.close()
+
+
+def test_tenant_directory_outside_the_allow_list_is_refused(
+    service: Service, directory: Directory
+) -> None:
+    """acme's administrator cannot point acme's directory at a host the provider did not list;
+    nothing changes, the attempt is audited for acme, and an allowed host still works."""
+    add_person(service, "ta", tenant="acme")
+    ta = service.sessions.authenticate(
+        service.sessions.login("acme", "ta", PASSWORD, source="10.0.0.7").secret, "10.0.0.7"
+    )
+    for url in ("ldap://attacker.example:389", "ldap://127.0.0.2:389", "ldaps://localhost"):
+        with pytest.raises(DirectoryHostRefusedError, match="allow-list"):
+            service.accounts.set_directory(ta, "acme", _config(url))
+    assert service.accounts.directory(ta, "acme") is None
+    refused = [
+        r
+        for r in (e.record() for e in service.store.audit_entries(tenant="acme"))
+        if r.action == "directory.set" and r.outcome == "refused"
+    ]
+    assert len(refused) == 3
+    service.accounts.set_directory(ta, "acme", _config(directory.url))
+    assert service.accounts.directory(ta, "acme") == _config(directory.url)
+
+
+def test_stored_directory_no_longer_allowed_gets_no_password(
+    tmp_path: Path, service: Service, directory: Directory
+) -> None:
+    """A tenant directory set before the provider shrank the list: its users cannot log in."""
+    service.accounts.set_directory(OPERATOR, "acme", _config(directory.url))
+    service.access.grant(OPERATOR, "acme", "group:acme-ops", "administrator", "/")
+    assert _actor(service, "carol", "carol directory password", tenant="acme").tenant == "acme"
+    narrowed = Service.open(
+        f"sqlite:///{tmp_path / 't.db'}",
+        rules=GovernanceRules(
+            password_hashing=UnsafeFastPasswordHashing(), directory_hosts=("ldap.example",)
+        ),
+    )
+    try:
+        with pytest.raises(AuthenticationError):
+            narrowed.sessions.login("acme", "carol", "carol directory password", source="10.0.0.7")
+    finally:
+        narrowed.close()

@@ -1,7 +1,7 @@
 """Audit leaf pages: 1024 leaf hashes per row, for reading the whole tree fast.
 
 Revision ID: audit_leaf_pages
-Revises: governance (the newest revision on main when written; the lead re-chains)
+Revises: totp_sealed (the newest revision on main when written; the lead re-chains)
 
 Pages of an existing log are filled in here; after that, appends write them.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "audit_leaf_pages"
-down_revision = "governance"
+down_revision = "totp_sealed"
 branch_labels = None
 depends_on = None
 
