@@ -11,6 +11,7 @@ at least that high, which is when the flows are installed (admit a port only the
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +45,12 @@ class _Idl(ovsdbapp_connection.OvsdbIdl):  # type: ignore[misc]
     def cooperative_yield(self) -> None:
         return None
 
+    def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        """Called by the IDL thread for every row the database changed: wake the watchers."""
+        super().notify(event, row, updates)
+        for watcher in tuple(getattr(self, "tenantry_watchers", ())):
+            watcher.set()
+
 
 class NorthboundClient:
     """One ovsdbapp connection to a Northbound database, owning rows under ``owner``."""
@@ -74,6 +81,14 @@ class NorthboundClient:
         self._writer = TransactConnection(remote, timeout)
         self._mark_key = f"tenantry-txn-{owner}"
         self._pending: str | None = None
+
+    def watch(self) -> threading.Event:
+        """An event the replica sets whenever any Northbound row changes (clear it yourself)."""
+        event = threading.Event()
+        watchers: list[threading.Event] = getattr(self.api.idl, "tenantry_watchers", [])
+        watchers.append(event)
+        self.api.idl.tenantry_watchers = watchers
+        return event
 
     def close(self) -> None:
         self._writer.close()
