@@ -198,3 +198,45 @@ def test_policy_change_touches_only_its_owner(backend: OvnBackend, tmp_path: Pat
     assert touched
     assert all("finance" in key for key in touched), touched
     assert backend.drift(updated) == []
+
+
+def _stable_size(path: Path, quiet: float = 0.5, limit: float = 10.0) -> int:
+    """The file's size once it has not changed for ``quiet`` seconds (northd's echo done)."""
+    deadline = time.monotonic() + limit
+    size = path.stat().st_size
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = path.stat().st_size
+        if now == size:
+            return size
+        size = now
+    return size
+
+
+def test_reapplying_the_same_policy_commits_nothing(
+    backend: OvnBackend, ovn_central: OvnDeployment, tmp_path: Path
+) -> None:
+    """Row 22: re-applying identical programs (full and as an empty delta) commits no
+    Northbound transaction, measured on the database file, which grows with every commit;
+    the twin, a real policy change, does grow it."""
+    estate = load_specs([EXAMPLES / "demo.yaml"]).estate
+    programs = compile_estate(estate)
+    backend.apply(programs)
+    database = ovn_central.rundir / "nb.db"
+    size = _stable_size(database)
+    for _ in range(3):
+        backend.apply(programs)
+        assert backend.last_changes == []
+        same, delta = recompile(programs, estate, estate)
+        backend.apply(same, delta)
+        assert backend.last_changes == []
+    assert _stable_size(database) == size
+    changed = tmp_path / "demo.yaml"
+    changed.write_text(
+        (EXAMPLES / "demo.yaml").read_text().replace("ports: [5432]", "ports: [5433]")
+    )
+    after = load_specs([changed]).estate
+    updated, delta = recompile(programs, estate, after)
+    backend.apply(updated, delta)
+    assert backend.last_changes
+    assert _stable_size(database) > size
