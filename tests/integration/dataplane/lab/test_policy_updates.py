@@ -249,3 +249,107 @@ def test_revoking_an_allow_cuts_open_connections_and_new_ones(
         again.close()
     finally:
         echo.close()
+
+
+GROUP_RULES = [
+    *BASE,
+    "{action: allow, direction: ingress, protocol: udp, ports: [7100], "
+    "peer: {selector: {tags: [g]}}}",
+    "{action: allow, direction: egress, protocol: udp, ports: [7100]}",
+]
+A1 = "      - name: a1\n        image: linux\n        host: h1\n        memory: {size: 2GiB}\n"
+
+
+def _membership(tmp: Path, member: bool) -> Estate:
+    estate_text = (EXAMPLES / "two-tenants.yaml").read_text()
+    block = "        rules:\n" + "".join(f"          - {rule}\n" for rule in GROUP_RULES)
+    estate_text = estate_text.replace(WEB_RULES, block)
+    tags = "[web, g]" if member else "[web]"
+    estate_text = estate_text.replace(A1 + "        tags: [web]\n", A1 + f"        tags: {tags}\n")
+    spec = tmp / f"group-{member}.yaml"
+    spec.write_text(estate_text)
+    return load_specs([spec]).estate
+
+
+class Sequenced:
+    """Numbered datagrams from one guest to another; which numbers arrived."""
+
+    def __init__(self, src: Endpoint, dst: Endpoint, port: int) -> None:
+        with inside(dst.netns):
+            self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx.bind((dst.ipv4[0], port))
+        self.rx.settimeout(0.2)
+        with inside(src.netns):
+            self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.tx.bind((src.ipv4[0], 0))
+        self.target = (dst.ipv4[0], port)
+        self.sent = 0
+        self.received: list[int] = []
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._send, daemon=True),
+            threading.Thread(target=self._receive, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _send(self) -> None:
+        while not self._stop.is_set():
+            self.sent += 1
+            self.tx.sendto(self.sent.to_bytes(8, "big"), self.target)
+            time.sleep(0.002)
+
+    def _receive(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.received.append(int.from_bytes(self.rx.recv(64)[:8], "big"))
+            except OSError:
+                continue
+
+    def close(self) -> None:
+        time.sleep(0.3)
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(2)
+        self.rx.close()
+        self.tx.close()
+
+
+@pytest.mark.usefixtures("restored")
+def test_address_set_membership_churn_tracks_reachability(lab: RunningLab, tmp_path: Path) -> None:
+    """Row 25: a2 admits udp/7100 from group g; a1 joins and leaves g ten times. After each
+    leave (apply returned: the --wait=hv barrier) not one later datagram arrives; after each
+    join, datagrams arrive again within 1 s."""
+    a1, a2 = _endpoint(lab, "acme/a1/eth0"), _endpoint(lab, "acme/a2/eth0")
+    backend = lab.env.backend()
+    member, outsider = _membership(tmp_path, True), _membership(tmp_path, False)
+    programs = compile_estate(outsider)
+    backend.apply(programs)
+    flow = Sequenced(a1, a2, 7100)
+    leaks: list[int] = []
+    rejoin: list[float] = []
+    barriers: list[float] = []
+    state = outsider
+    try:
+        for _ in range(10):
+            programs, delta = recompile(programs, state, member)
+            backend.apply(programs, delta)
+            state, joined_at, barrier = member, time.monotonic(), flow.sent
+            while not any(n > barrier for n in flow.received) and time.monotonic() - joined_at < 1:
+                time.sleep(0.005)
+            rejoin.append(time.monotonic() - joined_at)
+            programs, delta = recompile(programs, state, outsider)
+            started = time.monotonic()
+            backend.apply(programs, delta)
+            barriers.append(time.monotonic() - started)
+            state, barrier = outsider, flow.sent
+            time.sleep(0.3)
+            leaks += [n for n in flow.received if n > barrier]
+    finally:
+        flow.close()
+    print(
+        f"removal barrier max {max(barriers) * 1000:.0f} ms; rejoin max "
+        f"{max(rejoin) * 1000:.0f} ms; post-removal datagrams {len(leaks)}"
+    )
+    assert leaks == []
+    assert max(rejoin) < 1.0

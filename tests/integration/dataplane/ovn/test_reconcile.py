@@ -240,3 +240,28 @@ def test_reapplying_the_same_policy_commits_nothing(
     backend.apply(updated, delta)
     assert backend.last_changes
     assert _stable_size(database) > size
+
+
+def test_a_group_membership_change_is_enforced_incrementally(
+    backend: OvnBackend, tmp_path: Path
+) -> None:
+    """A guest's tags changing (address-set and port-group membership, no policy edited) is
+    written by the incremental apply: nothing differs from the new programs afterwards."""
+    before = load_specs([EXAMPLES / "two-tenants.yaml"]).estate
+    text = (EXAMPLES / "two-tenants.yaml").read_text()
+    guest = (
+        "      - name: a3\n        image: linux\n        host: h2\n        memory: {size: 2GiB}\n"
+    )
+    assert guest + "        tags: [db]\n" in text
+    changed = tmp_path / "two-tenants.yaml"
+    changed.write_text(
+        text.replace(guest + "        tags: [db]\n", guest + "        tags: [db, web]\n")
+    )
+    after = load_specs([changed]).estate
+    programs = compile_estate(before)
+    backend.apply(programs)
+    updated, delta = recompile(programs, before, after)
+    assert not delta.full and not delta.policies
+    backend.apply(updated, delta)
+    assert backend.last_changes
+    assert backend.drift(updated) == []
