@@ -46,14 +46,33 @@ ONE_ALLOW = """      - name: fresh
 PROBES = [("tcp", 22), ("tcp", 80), ("tcp", 443), ("tcp", 8080), ("udp", 53), ("udp", 5060)]
 
 
-def _programs(tmp_path: Path, *, allow: bool) -> Programs:
+OVERLAPPING = """      - name: fresh
+        tier: tenant
+        order: 120
+        applies_to: {tags: [fresh]}
+        rules:
+          - {action: allow, direction: ingress, protocol: tcp, ports: [8000-8100],
+             peer: {selector: {tags: [web]}}}
+          - {action: allow, direction: ingress, protocol: tcp, ports: [8050-8200],
+             peer: {selector: {tags: [web]}}}
+      - name: to-fresh
+        tier: tenant
+        order: 130
+        applies_to: {tags: [web]}
+        rules:
+          - {action: allow, direction: egress, protocol: tcp, ports: [7000-9000],
+             peer: {selector: {tags: [fresh]}}}
+"""
+
+
+def _programs(tmp_path: Path, *, allow: bool, rules: str = ONE_ALLOW) -> Programs:
     text = (EXAMPLES / "two-tenants.yaml").read_text()
     text = text.replace(
         "    policies:\n      - name: web\n", NEW_GUEST + "    policies:\n      - name: web\n"
     )
     if allow:
-        text = text.replace("\n  - name: bravo\n", "\n" + ONE_ALLOW + "\n  - name: bravo\n")
-    spec = tmp_path / f"spec-{allow}.yaml"
+        text = text.replace("\n  - name: bravo\n", "\n" + rules + "\n  - name: bravo\n")
+    spec = tmp_path / f"spec-{allow}-{len(rules)}.yaml"
     spec.write_text(text)
     return compile_estate(load_specs([spec]).estate)
 
@@ -131,3 +150,20 @@ def test_one_allow_opens_exactly_its_cell(ovn: OvnBackend, tmp_path: Path) -> No
         ("acme/a1/eth0", "tcp", 8080),
         ("acme/a2/eth0", "tcp", 8080),
     }
+
+
+def test_overlapping_port_ranges_behave_as_their_union(ovn: OvnBackend, tmp_path: Path) -> None:
+    """Row 24: two overlapping allows (8000-8100, 8050-8200) admit exactly their union, on
+    OVN and in the reference; the ports just outside stay closed."""
+    programs = _programs(tmp_path, allow=True, rules=OVERLAPPING)
+    ovn.apply(programs)
+    ports = Ports(programs)
+    reference = ReferenceBackend(programs)
+    opened = set()
+    for port in (7999, 8000, 8049, 8075, 8100, 8101, 8150, 8200, 8201):
+        frame = ports.tcp("acme/a1/eth0", NEW, port)
+        got = _reaches(ovn, programs, frame, "acme/a1/eth0")
+        assert got == _reaches(reference, programs, frame, "acme/a1/eth0"), port
+        if got:
+            opened.add(port)
+    assert opened == {8000, 8049, 8075, 8100, 8101, 8150, 8200}
