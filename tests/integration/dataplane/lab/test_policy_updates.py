@@ -353,3 +353,39 @@ def test_address_set_membership_churn_tracks_reachability(lab: RunningLab, tmp_p
     )
     assert leaks == []
     assert max(rejoin) < 1.0
+
+
+@pytest.mark.usefixtures("restored")
+def test_fragmented_datagrams_pass_only_where_allowed(lab: RunningLab, tmp_path: Path) -> None:
+    """Row 24 (fragments, live): 4,000-byte UDP datagrams, fragmented by a1's kernel, arrive
+    whole at a2 on the allowed port; on the denied port not one byte arrives."""
+    a1, a2 = _endpoint(lab, "acme/a1/eth0"), _endpoint(lab, "acme/a2/eth0")
+    backend = lab.env.backend()
+    backend.apply(compile_estate(_estate(tmp_path, ALLOWED + BASE)))
+    receivers = {}
+    for port in (7000, 7001):
+        with inside(a2.netns):
+            receivers[port] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        receivers[port].bind((a2.ipv4[0], port))
+        receivers[port].settimeout(1.0)
+    with inside(a1.netns):
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sender.setsockopt(socket.IPPROTO_IP, socket.IP_MTU_DISCOVER, socket.IP_PMTUDISC_DONT)
+    payload = (bytes(range(256)) * 16)[:4000]
+    got: dict[int, list[bytes]] = {7000: [], 7001: []}
+    try:
+        for _ in range(5):
+            for port in (7000, 7001):
+                sender.sendto(payload, (a2.ipv4[0], port))
+        for port, sock in receivers.items():
+            while True:
+                try:
+                    got[port].append(sock.recv(8192))
+                except TimeoutError:
+                    break
+    finally:
+        sender.close()
+        for sock in receivers.values():
+            sock.close()
+    assert got[7001] == []
+    assert len(got[7000]) >= 4 and all(data == payload for data in got[7000])
