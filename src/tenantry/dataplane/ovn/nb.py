@@ -99,7 +99,8 @@ class NorthboundClient:
         token = self._pending
         if token is None:
             return
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         while True:
             with self.lock:
                 rows = list(self.api.idl.tables["NB_Global"].rows.values())
@@ -109,8 +110,7 @@ class NorthboundClient:
                 return
             if time.monotonic() > deadline:
                 raise BackendUnavailableError(
-                    "the Northbound replica did not receive tenantry's last write within "
-                    f"{self.timeout} s",
+                    f"the Northbound replica did not show tenantry's last write within {limit} s",
                     hint="Check the Northbound ovsdb-server (`tenantry lab status`).",
                 )
             time.sleep(0.001)

