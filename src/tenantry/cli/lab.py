@@ -50,11 +50,13 @@ _STYLE = {
 }
 
 
-def _environment(directory: Path | None) -> LabEnvironment:
+def environment_of(directory: Path | None) -> LabEnvironment:
+    """The lab environment in ``directory`` (default: $TENANTRY_HOME/lab)."""
     return LabEnvironment(directory or Settings().home / "lab")
 
 
-def _estate(specs: list[Path] | None) -> Estate:
+def estate_of(specs: list[Path] | None) -> Estate:
+    """The estate of the given spec files, or else the store's."""
     if specs:
         return load_specs(specs).estate
     return state.service().estate(state.actor())
@@ -64,10 +66,10 @@ def _estate(specs: list[Path] | None) -> Estate:
 def lab_up(directory: LabDir = None, spec: Specs = None, chassis: int = 2) -> None:
     """Start OVS/OVN, enforce the estate, create one namespace per guest."""
     require_root("tenantry lab up")
-    env = _environment(directory)
+    env = environment_of(directory)
     env.layout.chassis = chassis
     try:
-        env.up(_estate(spec))
+        env.up(estate_of(spec))
         _show_guests(env)
     finally:
         env.close()
@@ -77,7 +79,7 @@ def lab_up(directory: LabDir = None, spec: Specs = None, chassis: int = 2) -> No
 def lab_down(directory: LabDir = None) -> None:
     """Remove the guests, stop the daemons, delete what `lab up` created."""
     require_root("tenantry lab down")
-    removed = _environment(directory).down()
+    removed = environment_of(directory).down()
     state.out.print(f"Removed {len(removed)} guest(s) and the OVS/OVN deployment.")
 
 
@@ -85,7 +87,7 @@ def lab_down(directory: LabDir = None) -> None:
 def lab_status(directory: LabDir = None) -> None:
     """Daemons (pid or DOWN) and guests of the lab."""
     require_root("tenantry lab status")
-    env = _environment(directory)
+    env = environment_of(directory)
     try:
         table = Table("daemon", "pid", box=None, header_style="bold")
         for name, pid in env.liveness().items():
@@ -104,7 +106,7 @@ def lab_exec(
 ) -> None:
     """Run a command inside a guest (its namespace and cgroups)."""
     require_root("tenantry lab exec")
-    process = _environment(directory).lab.spawn(guest, command)
+    process = environment_of(directory).lab.spawn(guest, command)
     raise typer.Exit(process.wait())
 
 
@@ -126,7 +128,7 @@ def attack_run(
 ) -> None:
     """Stage every attack (or the named ones) with its control; exit 1 unless all blocked."""
     require_root("tenantry attack run")
-    env = _environment(directory)
+    env = environment_of(directory)
     try:
         programs = env.backend().read_back()
         report = attack_lab(env, programs, names or (), progress=_print_finding)
@@ -171,10 +173,10 @@ def drift(
 ) -> None:
     """Compare the Northbound database with the estate; exit 1 on unrepaired drift."""
     require_root("tenantry drift")
-    env = _environment(directory)
+    env = environment_of(directory)
     found = False
     try:
-        programs = compile_estate(_estate(spec))
+        programs = compile_estate(estate_of(spec))
         backend = env.backend()
         done = 0
         while True:

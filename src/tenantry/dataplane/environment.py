@@ -93,6 +93,7 @@ class LabEnvironment:
             self._backend = OvnBackend(
                 self.deployment().nb_remote, chassis_of_host=self.layout.chassis_of_host
             )
+            self._backend.datapath_barrier = self.deployment().wait_for_datapaths
         return self._backend
 
     def hypervisors(self) -> dict[str, ChassisPorts]:

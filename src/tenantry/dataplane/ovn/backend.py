@@ -10,13 +10,14 @@ database holds, so verification proves what is enforced rather than what was int
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from tenantry.compiler import ProgramDelta, Programs
 from tenantry.dataplane.ovn.nb import DEFAULT_OWNER, NorthboundClient
 from tenantry.dataplane.ovn.policies import policy_rows
 from tenantry.dataplane.ovn.readback import read_programs
-from tenantry.dataplane.ovn.rows import Change
+from tenantry.dataplane.ovn.rows import Change, Row
+from tenantry.dataplane.ovn.switches import switch_rows
 from tenantry.dataplane.ovn.trace import OvnTracer, microflow, to_verdict
 from tenantry.dataplane.ovn.translate import GLOBAL_OPTIONS, desired_rows
 from tenantry.dataplane.verdict import Verdict
@@ -46,19 +47,28 @@ class OvnBackend:
         self.last_changes: list[Change] = []
         self.tracer: OvnTracer | None = None
         self._programs: Programs | None = None
+        self.datapath_barrier: Callable[[], None] | None = None
+        """Run after ``--wait=hv`` when set: until the chassis' datapaths honour the flows."""
 
     def apply(self, programs: Programs, delta: ProgramDelta | None = None) -> None:
-        """Enforce ``programs``; a policy-only ``delta`` touches only the owners it names."""
+        """Enforce ``programs``; an incremental ``delta`` touches only the owners it names and
+        the switches of the ports it changed."""
         previous = self._programs
         if delta is not None and not delta.full and previous is not None:
             if delta.is_empty:
                 self.last_changes = []
                 return
             owners = _owners_of(delta, programs, previous)
+            # Ports whose columns changed (tags, chain) are rewritten with their switches.
+            switches = self._switches_of(programs, delta)
+            keys = {row.key for row in switches}
             changes = self.client.reconcile(
-                policy_rows(programs, owners),
+                [*policy_rows(programs, owners), *switches],
                 full=True,
-                scope=lambda table, _key, ids: _in_policy_scope(table, ids, owners),
+                scope=lambda table, key, ids: (
+                    _in_policy_scope(table, ids, owners)
+                    or (table == "Logical_Switch" and key in keys)
+                ),
                 options=GLOBAL_OPTIONS,
             )
         else:
@@ -69,8 +79,22 @@ class OvnBackend:
         self.last_changes = changes
         if changes and self.wait:
             self.client.wait_for_chassis(self.timeout)
+            if self.datapath_barrier is not None:
+                self.datapath_barrier()
         if self.tracer is not None:
             self.tracer.settle()
+
+    def _switches_of(self, programs: Programs, delta: ProgramDelta) -> list[Row]:
+        """The switch rows holding the delta's changed ports (none for a pure policy edit)."""
+        live = int(programs.ports.chain.shape[0])
+        names = {programs.port_name(r) for r in delta.ports.tolist() if r < live}
+        if not names:
+            return []
+        return [
+            row
+            for row in switch_rows(programs, self.chassis_of_host)
+            if any(child.key in names for child in row.children.get("ports", ()))
+        ]
 
     def drift(self, programs: Programs) -> list[Change]:
         """What differs between the programs and the database, without changing anything."""
@@ -103,11 +127,29 @@ class OvnBackend:
 
 
 def _owners_of(delta: ProgramDelta, programs: Programs, previous: Programs) -> set[str]:
+    """Whose port groups and address sets the delta touches: the owners of changed policies,
+    of changed address sets and of the policies that use them (a membership change), and of
+    the policies of ports whose chain changed (port group membership)."""
     owners: set[str] = set()
-    for pid in delta.policies:
-        for source in (programs, previous):
+    sets = delta.address_sets
+    rows = delta.ports.tolist()
+    for source in (programs, previous):
+        for pid in delta.policies:
             if pid < len(source.policies) and (policy := source.policies[pid]) is not None:
                 owners.add(policy.ref.owner)
+        for aset_id in sets:
+            if aset_id < len(source.address_sets) and (aset := source.address_sets[aset_id]):
+                owners.add(aset.key.owner)
+        if sets:
+            owners.update(
+                policy.ref.owner
+                for policy in source.policies
+                if policy is not None
+                and any(rule.peer.address_set in sets for rule in policy.rules)
+            )
+        for row in rows:
+            if row < len(source.ports.chain):
+                owners.update(policy.ref.owner for policy in source.chain_policies(row))
     return owners
 
 

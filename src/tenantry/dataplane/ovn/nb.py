@@ -1,19 +1,22 @@
 """The Northbound database through ovsdbapp: connect, reconcile in one transaction, wait for hv.
 
-ovsdbapp keeps an IDL replica of the database current in a background thread; a reconcile is
-one ovsdbapp command that compares and writes inside one OVSDB transaction (see ``sync``), so
-at most one round trip per intent. ``wait_for_chassis`` is ``ovn-nbctl --wait=hv``: it bumps
-``nb_cfg`` and waits until every chassis reports ``hv_cfg`` at least that high, which is when
-the flows are installed (admit a port only then).
+ovsdbapp keeps an IDL replica of the database current in a background thread; a reconcile
+compares desired rows with the replica (see ``sync``) and sends the difference as one raw
+OVSDB ``transact`` on a connection of its own (see ``transact``), so one round trip per
+intent; the replica catches up in the background, and every later read first waits until it
+has seen the client's own last write (``settle``). ``wait_for_chassis`` is
+``ovn-nbctl --wait=hv``: it bumps ``nb_cfg`` and waits until every chassis reports ``hv_cfg``
+at least that high, which is when the flows are installed (admit a port only then).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ovsdbapp.backend.ovs_idl import command as ovsdbapp_command
 from ovsdbapp.backend.ovs_idl import connection as ovsdbapp_connection
 from ovsdbapp.backend.ovs_idl import idlutils
 from ovsdbapp.schema.ovn_northbound import impl_idl
@@ -22,7 +25,8 @@ from tenantry.dataplane.ovn._jsonparser import use_c_parser
 from tenantry.dataplane.ovn.daemons import run_tool
 from tenantry.dataplane.ovn.rows import NAMED_TABLES, Change, Ref, Row
 from tenantry.dataplane.ovn.sync import Scope, Sync
-from tenantry.errors import BackendUnavailableError, ConflictError, TenantryError
+from tenantry.dataplane.ovn.transact import RawTransaction, TransactConnection
+from tenantry.errors import BackendUnavailableError
 
 __all__ = ["DEFAULT_OWNER", "NorthboundClient"]
 
@@ -41,40 +45,11 @@ class _Idl(ovsdbapp_connection.OvsdbIdl):  # type: ignore[misc]
     def cooperative_yield(self) -> None:
         return None
 
-
-class _ReconcileCommand(ovsdbapp_command.BaseCommand):  # type: ignore[misc]
-    """Compare and write inside the transaction (re-run from scratch on TRY_AGAIN)."""
-
-    def __init__(
-        self,
-        api: Any,
-        *,
-        owner: str,
-        desired: Sequence[Row],
-        full: bool,
-        removed: Sequence[Ref],
-        options: Mapping[str, str],
-        bump_nb_cfg: bool,
-        scope: Scope | None = None,
-    ) -> None:
-        super().__init__(api)
-        self.owner = owner
-        self.desired = desired
-        self.full = full
-        self.removed = removed
-        self.options = options
-        self.bump_nb_cfg = bump_nb_cfg
-        self.scope = scope
-
-    def run_idl(self, txn: Any) -> None:
-        sync = Sync(self.api.idl, self.owner, txn)
-        sync.global_options(self.options)
-        sync.roots(self.desired, full=self.full, removed=self.removed, scope=self.scope)
-        if self.bump_nb_cfg and sync.changes:
-            # As ovn-nbctl --wait does: a new nb_cfg that northd and chassis acknowledge.
-            for row in self.api.idl.tables["NB_Global"].rows.values():
-                row.increment("nb_cfg")
-        self.result = sync.changes
+    def notify(self, event: str, row: Any, updates: Any = None) -> None:
+        """Called by the IDL thread for every row the database changed: wake the watchers."""
+        super().notify(event, row, updates)
+        for watcher in tuple(getattr(self, "tenantry_watchers", ())):
+            watcher.set()
 
 
 class NorthboundClient:
@@ -103,9 +78,42 @@ class NorthboundClient:
             raise BackendUnavailableError(
                 f"cannot connect to the Northbound database at {remote}: {exc}"
             ) from exc
+        self._writer = TransactConnection(remote, timeout)
+        self._mark_key = f"tenantry-txn-{owner}"
+        self._pending: str | None = None
+
+    def watch(self) -> threading.Event:
+        """An event the replica sets whenever any Northbound row changes (clear it yourself)."""
+        event = threading.Event()
+        watchers: list[threading.Event] = getattr(self.api.idl, "tenantry_watchers", [])
+        watchers.append(event)
+        self.api.idl.tenantry_watchers = watchers
+        return event
 
     def close(self) -> None:
+        self._writer.close()
         self.api.ovsdb_connection.stop(timeout=5)
+
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait until the replica holds this client's last write (its token in NB_Global)."""
+        token = self._pending
+        if token is None:
+            return
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while True:
+            with self.lock:
+                rows = list(self.api.idl.tables["NB_Global"].rows.values())
+                seen = not rows or rows[0].external_ids.get(self._mark_key) == token
+            if seen:
+                self._pending = None
+                return
+            if time.monotonic() > deadline:
+                raise BackendUnavailableError(
+                    f"the Northbound replica did not show tenantry's last write within {limit} s",
+                    hint="Check the Northbound ovsdb-server (`tenantry lab status`).",
+                )
+            time.sleep(0.001)
 
     # ------------------------------------------------------------------ reading
     def drift(
@@ -117,6 +125,7 @@ class NorthboundClient:
         scope: Scope | None = None,
     ) -> list[Change]:
         """What a reconcile would change, without writing."""
+        self.settle()
         with self.api.ovsdb_connection.lock:
             sync = Sync(self.api.idl, self.owner)
             sync.global_options(options or {})
@@ -140,6 +149,7 @@ class NorthboundClient:
 
     def rows(self, table: str) -> list[Any]:
         """The replica's rows of one table (read under the connection lock; do not keep)."""
+        self.settle()
         with self.api.ovsdb_connection.lock:
             return list(self.api.idl.tables[table].rows.values())
 
@@ -163,29 +173,65 @@ class NorthboundClient:
         scope: Scope | None = None,
     ) -> list[Change]:
         """Make the owned rows match ``desired`` in one transaction; what was changed."""
-        command = _ReconcileCommand(
-            self.api,
-            owner=self.owner,
-            desired=desired,
-            full=full,
-            removed=tuple(removed),
-            options=options or {},
-            bump_nb_cfg=bump_nb_cfg,
-            scope=scope,
-        )
+        arguments: dict[str, Any] = {
+            "desired": desired,
+            "full": full,
+            "removed": tuple(removed),
+            "options": options,
+            "bump_nb_cfg": bump_nb_cfg,
+            "scope": scope,
+        }
         try:
-            with self.api.transaction(check_error=True) as txn:
-                txn.add(command)
-        except TenantryError:
-            raise
-        except idlutils.RowNotFound as exc:
-            raise ConflictError(f"Northbound row vanished during the transaction: {exc}") from exc
-        except Exception as exc:  # ovsdbapp wraps server errors in RuntimeError/TimeoutException
-            raise BackendUnavailableError(f"Northbound transaction failed: {exc}") from exc
-        return list(command.result or [])
+            return self._reconcile_once(**arguments)
+        except BackendUnavailableError:
+            if not self._writer.lost:
+                raise
+        # The connection went away (a restarted ovsdb-server): compare again once the replica
+        # has resynchronised, so a write that did land is not made twice.
+        self._wait_for_replica()
+        return self._reconcile_once(**arguments)
+
+    def _reconcile_once(
+        self,
+        *,
+        desired: Sequence[Row],
+        full: bool,
+        removed: Sequence[Ref],
+        options: Mapping[str, str] | None,
+        bump_nb_cfg: bool,
+        scope: Scope | None,
+    ) -> list[Change]:
+        self.settle()
+        txn = RawTransaction()
+        with self.lock:
+            sync = Sync(self.api.idl, self.owner, txn)
+            sync.global_options(options or {})
+            sync.roots(desired, full=full, removed=removed, scope=scope)
+        if not sync.changes:
+            return []
+        if bump_nb_cfg:
+            # As ovn-nbctl --wait does: a new nb_cfg that northd and chassis acknowledge.
+            txn.mutate_all("NB_Global", [["nb_cfg", "+=", 1]])
+        token = uuid.uuid4().hex
+        txn.mark("NB_Global", "external_ids", self._mark_key, token)
+        self._writer.transact(txn.ops)
+        self._pending = token
+        return sync.changes
+
+    def _wait_for_replica(self) -> None:
+        """Until the IDL is connected and monitoring again (its contents are then current)."""
+        self._pending = None
+        idl = self.api.idl
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if idl.state == idl.IDL_S_MONITORING and idl._session.is_connected():
+                    return
+            time.sleep(0.01)
 
     def wait_for_chassis(self, timeout: float = 30.0) -> None:
         """Wait until every chassis has applied the current ``nb_cfg`` (``--wait=hv``)."""
+        self.settle(timeout)
         deadline = time.monotonic() + timeout
         while True:
             with self.lock:

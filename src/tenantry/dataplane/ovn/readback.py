@@ -37,6 +37,7 @@ from tenantry.dataplane.ovn.match import parse
 from tenantry.dataplane.ovn.nb import NorthboundClient
 from tenantry.dataplane.ovn.portrows import PortColumns
 from tenantry.dataplane.ovn.rows import KEY_OWNER
+from tenantry.dataplane.ovn.sync import external_ids
 from tenantry.dataplane.ovn.translate import GLOBAL_OPTIONS, desired_rows
 from tenantry.errors import EnforcementDriftError
 from tenantry.model import Action, DefaultAction, Direction, Ref, Tier
@@ -58,11 +59,12 @@ _TABLES = (
 def snapshot(client: NorthboundClient) -> Snapshot:
     """The owned rows of the tables read back, as plain dicts (uuid references as strings)."""
     found: Snapshot = {}
+    client.settle()
     with client.lock:
         for table in _TABLES:
             rows = []
             for row in client.idl.tables[table].rows.values():
-                ids = dict(row.external_ids)
+                ids = external_ids(row)
                 if ids.get(KEY_OWNER) != client.owner:
                     continue
                 entry = {"_uuid": str(row.uuid)}

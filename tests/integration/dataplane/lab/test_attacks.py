@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tenantry.dataplane.attackrun import attack_lab
 from tenantry.dataplane.lab.runner import Outcome
-from tests.integration.dataplane.lab.conftest import RunningLab
+from tests.integration.dataplane.lab.conftest import RunningLab, free_prefix
 
 CRASH_PROBE = "tcp-syn-retry"
 
@@ -52,7 +52,7 @@ def test_the_example_estate_withstands_every_attack() -> None:
     from tests.helpers.estates import example_estate
 
     with tempfile.TemporaryDirectory(prefix="tdemo", dir="/tmp") as directory:
-        env = LabEnvironment(Path(directory), prefix="tdm")
+        env = LabEnvironment(Path(directory), prefix=free_prefix("td"))
         try:
             programs = env.up(example_estate("demo"))
             topology_names = {a for a in _catalogue_names_of(env, programs) if a != CRASH_PROBE}

@@ -14,7 +14,7 @@ from tenantry.dataplane.lab import cgroups
 from tenantry.dataplane.ovn.daemons import run_tool
 from tenantry.errors import BackendUnavailableError
 from tests.helpers.estates import example_estate
-from tests.integration.dataplane.lab.conftest import RunningLab
+from tests.integration.dataplane.lab.conftest import RunningLab, free_prefix
 
 
 def test_every_guest_has_its_namespace_nics_and_addresses(lab: RunningLab) -> None:
@@ -68,22 +68,23 @@ def test_processes_started_in_a_guest_run_in_its_namespace_and_cgroup(lab: Runni
         "acme/a1", ["sh", "-c", "cat /proc/self/cgroup; ip -o link"], stdout=subprocess.PIPE
     )
     out = process.communicate(timeout=10)[0].decode()
-    assert "tt-acme-a1" in out
+    assert f"{lab.env.layout.prefix}-acme-a1" in out
     assert "eth1" in out
 
 
 def test_lab_down_removes_what_it_made_and_nothing_else() -> None:
     """A foreign namespace, veth and cgroup survive; the lab's are all gone, daemons stopped."""
-    foreign = "tdx-foreign"
+    prefix = free_prefix("tx")
+    foreign = f"{prefix}-foreign"
     netns.create(foreign)
-    foreign_cgroup = cgroups.CgroupLimits("tdx-foreign", None, None).directories()[0]
+    foreign_cgroup = cgroups.CgroupLimits(foreign, None, None).directories()[0]
     foreign_cgroup.mkdir(exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix="tdwn", dir="/tmp") as directory:
-            env = LabEnvironment(Path(directory), prefix="tdx")
+            env = LabEnvironment(Path(directory), prefix=prefix)
             env.up(example_estate("two-tenants"))
             made = {g.netns for g in env.lab.guests.values()}
-            made |= {"tdx-hv1", "tdx-hv2", "tdx-fabric"}
+            made |= {f"{prefix}-hv1", f"{prefix}-hv2", f"{prefix}-fabric"}
             pids = [p for p in env.liveness().values() if p]
             cgroup_dirs = [p for g in env.lab.guests.values() for p in g.cgroups]
             env.down()
@@ -110,11 +111,14 @@ def _running(pid: int) -> bool:
 def test_lab_refuses_to_reuse_a_namespace_it_did_not_create(lab: RunningLab) -> None:
     """A leftover namespace with a guest's name is refused, not taken over."""
     with tempfile.TemporaryDirectory(prefix="tdup", dir="/tmp") as directory:
-        other = LabEnvironment(Path(directory), prefix="tt")
+        other = LabEnvironment(Path(directory), prefix=lab.env.layout.prefix)
         with pytest.raises(Exception, match="did not create"):
             other.lab.up(
                 __import__("tenantry.dataplane.lab", fromlist=["plan_lab"]).plan_lab(
-                    lab.programs, example_estate("two-tenants"), {"h1": "hv1", "h2": "hv2"}, "tt"
+                    lab.programs,
+                    example_estate("two-tenants"),
+                    {"h1": "hv1", "h2": "hv2"},
+                    lab.env.layout.prefix,
                 ),
                 lab.env.hypervisors(),
             )

@@ -198,3 +198,70 @@ def test_policy_change_touches_only_its_owner(backend: OvnBackend, tmp_path: Pat
     assert touched
     assert all("finance" in key for key in touched), touched
     assert backend.drift(updated) == []
+
+
+def _stable_size(path: Path, quiet: float = 0.5, limit: float = 10.0) -> int:
+    """The file's size once it has not changed for ``quiet`` seconds (northd's echo done)."""
+    deadline = time.monotonic() + limit
+    size = path.stat().st_size
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = path.stat().st_size
+        if now == size:
+            return size
+        size = now
+    return size
+
+
+def test_reapplying_the_same_policy_commits_nothing(
+    backend: OvnBackend, ovn_central: OvnDeployment, tmp_path: Path
+) -> None:
+    """Row 22: re-applying identical programs (full and as an empty delta) commits no
+    Northbound transaction, measured on the database file, which grows with every commit;
+    the twin, a real policy change, does grow it."""
+    estate = load_specs([EXAMPLES / "demo.yaml"]).estate
+    programs = compile_estate(estate)
+    backend.apply(programs)
+    database = ovn_central.rundir / "nb.db"
+    size = _stable_size(database)
+    for _ in range(3):
+        backend.apply(programs)
+        assert backend.last_changes == []
+        same, delta = recompile(programs, estate, estate)
+        backend.apply(same, delta)
+        assert backend.last_changes == []
+    assert _stable_size(database) == size
+    changed = tmp_path / "demo.yaml"
+    changed.write_text(
+        (EXAMPLES / "demo.yaml").read_text().replace("ports: [5432]", "ports: [5433]")
+    )
+    after = load_specs([changed]).estate
+    updated, delta = recompile(programs, estate, after)
+    backend.apply(updated, delta)
+    assert backend.last_changes
+    assert _stable_size(database) > size
+
+
+def test_a_group_membership_change_is_enforced_incrementally(
+    backend: OvnBackend, tmp_path: Path
+) -> None:
+    """A guest's tags changing (address-set and port-group membership, no policy edited) is
+    written by the incremental apply: nothing differs from the new programs afterwards."""
+    before = load_specs([EXAMPLES / "two-tenants.yaml"]).estate
+    text = (EXAMPLES / "two-tenants.yaml").read_text()
+    guest = (
+        "      - name: a3\n        image: linux\n        host: h2\n        memory: {size: 2GiB}\n"
+    )
+    assert guest + "        tags: [db]\n" in text
+    changed = tmp_path / "two-tenants.yaml"
+    changed.write_text(
+        text.replace(guest + "        tags: [db]\n", guest + "        tags: [db, web]\n")
+    )
+    after = load_specs([changed]).estate
+    programs = compile_estate(before)
+    backend.apply(programs)
+    updated, delta = recompile(programs, before, after)
+    assert not delta.full and not delta.policies
+    backend.apply(updated, delta)
+    assert backend.last_changes
+    assert backend.drift(updated) == []
