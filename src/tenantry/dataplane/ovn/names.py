@@ -97,11 +97,11 @@ def router_key(router: Ref) -> str:
 
 
 def router_port(router: Ref, network: Ref) -> str:
-    return f"lrp/{router.owner}/{router.name}/{network.name}"
+    return f"lrp/{router.owner}/{router.name}/{network.owner}/{network.name}"
 
 
 def router_switch_port(router: Ref, network: Ref) -> str:
-    return f"rp/{router.owner}/{router.name}/{network.name}"
+    return f"rp/{router.owner}/{router.name}/{network.owner}/{network.name}"
 
 
 def policy_key(policy: Ref) -> str:

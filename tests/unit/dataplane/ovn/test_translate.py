@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tenantry.compiler import Programs, compile_estate
-from tenantry.dataplane.ovn import desired_rows
+from tenantry.dataplane.ovn import desired_rows, names
 from tenantry.dataplane.ovn.bands import TIER_BANDS, place_rules
 from tenantry.dataplane.ovn.match import parse
 from tenantry.dataplane.ovn.rows import Row, walk
-from tenantry.model import Action, Estate, Tier
+from tenantry.model import Action, Estate, Ref, Tier
 from tests.helpers.estates import example_estate
 from tests.strategies import estates
 
@@ -131,3 +131,12 @@ def test_allow_acls_on_guest_ports_only_pass_ip_arp_or_nd() -> None:
         assert any(word in match for word in (" ip", "tcp", "udp", "arp", "icmp6", "ip.proto")), (
             match
         )
+
+
+def test_router_port_names_tell_apart_networks_of_the_same_name_in_two_owners() -> None:
+    """A router joining hr/app and sales/app (a leak the verifier must be able to read back
+    from OVN) gets two ports, not one name twice, which would fail the whole transaction."""
+    router = Ref("provider", "edge")
+    hr, sales = Ref("hr", "app"), Ref("sales", "app")
+    assert names.router_port(router, hr) != names.router_port(router, sales)
+    assert names.router_switch_port(router, hr) != names.router_switch_port(router, sales)
