@@ -19,6 +19,7 @@ from tenantry.keys.material import (
     read_tenant_key,
     signing_key_pem,
 )
+from tenantry.keys.private_file import read_private_file
 from tenantry.keys.recipient import RecipientKey
 from tenantry.keys.records import (
     DiskKeyRecord,
@@ -86,6 +87,7 @@ __all__ = [
     "generate_tenant_key",
     "is_sealed",
     "load_secret_box",
+    "read_private_file",
     "read_signing_key_pem",
     "read_tenant_key",
     "signing_key_pem",

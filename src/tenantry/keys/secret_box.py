@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import os
-import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tenantry.errors import DataIntegrityError, KeyMaterialError
+from tenantry.keys.private_file import read_private_file
 
 __all__ = ["SEALED_PREFIX", "SecretBox", "is_sealed", "load_secret_box"]
 
@@ -65,47 +65,14 @@ class SecretBox:
 
 def load_secret_box(path: Path, *, create: bool = True) -> SecretBox:
     """The box whose key is in ``path`` (a new random key is written there if missing)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        if not create:
-            raise KeyMaterialError(f"no secrets key at {path}") from None
-        return SecretBox(_write_new(path))
-    except OSError as exc:
-        raise KeyMaterialError(f"cannot read the secrets key {path}: {exc.strerror}") from exc
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyMaterialError(
-            f"the secrets key {path} is accessible to other users (mode {mode & 0o777:o})",
-            hint=f"Restrict it: chmod 600 {path}",
-        )
+    data = read_private_file(
+        path,
+        label="secrets key",
+        generate=lambda: base64.b64encode(AESGCM.generate_key(bit_length=_KEY_BYTES * 8)),
+        create=create,
+        hint="Set TENANTRY_SECRETS_KEY (or TENANTRY_HOME) to a writable, private place.",
+    )
     try:
         return SecretBox(base64.b64decode(data, validate=True))
     except ValueError as exc:
         raise KeyMaterialError(f"the secrets key {path} is not base64") from exc
-
-
-def _write_new(path: Path) -> bytes:
-    key = AESGCM.generate_key(bit_length=256)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        # 0600 from the first byte; the link makes the key appear whole, and a racing
-        # process that linked first wins (its key is then read back).
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(base64.b64encode(key))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return base64.b64decode(path.read_bytes(), validate=True)
-        finally:
-            temporary.unlink()
-    except OSError as exc:
-        raise KeyMaterialError(
-            f"cannot create the secrets key {path}: {exc.strerror}",
-            hint="Set TENANTRY_SECRETS_KEY (or TENANTRY_HOME) to a writable, private place.",
-        ) from exc
-    return key
