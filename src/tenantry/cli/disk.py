@@ -113,8 +113,7 @@ def create(  # noqa: PLR0917 - Typer maps each parameter to an option
     ] = False,
 ) -> None:
     """Allocate a guest's disk: a fresh data key in the HSM, a signed empty image of zeros."""
-    keys = open_tenant_keys()
-    try:
+    with open_tenant_keys() as keys:
         path, header = keys.create_disk(
             state.actor(),
             _guest_ref(guest),
@@ -124,8 +123,6 @@ def create(  # noqa: PLR0917 - Typer maps each parameter to an option
             block_size=block_size,
             preallocate=thick,
         )
-    finally:
-        keys.close()
     state.out.print(f"created {path} (disk id {header.disk_id})", markup=False)
 
 
@@ -216,22 +213,16 @@ def verify(
     if public_key is not None:
         signing = read_signing_key_pem(read_input(public_key, "public key"), source=str(public_key))
     else:
-        keys = open_tenant_keys()
-        try:
+        with open_tenant_keys() as keys:
             signing = keys.signing_key(state.actor(), header.tenant)
-        finally:
-            keys.close()
     if guest is not None:
         if host is None:
             raise InputError("--guest needs --host")
         recipient = RecipientKey.generate()
-        keys = open_tenant_keys(_trust(host, recipient, unsafe_trust_host))
-        try:
+        with open_tenant_keys(_trust(host, recipient, unsafe_trust_host)) as keys:
             released, key = release_for_image(
                 keys, image, _guest_ref(guest), host, recipient, requester=str(state.actor())
             )
-        finally:
-            keys.close()
         min_generation = released.generation
     report = verify_image(image, signing_key=signing, key=key, min_generation=min_generation)
     for problem in report.problems:

@@ -113,11 +113,8 @@ def wrap(
 @keys_app.command("wrapping-key")
 def wrapping_key_command(out: Out = None) -> None:
     """Provider side: print the HSM's public wrapping key for tenants (created on first use)."""
-    keys = open_tenant_keys()
-    try:
+    with open_tenant_keys() as keys:
         public = keys.wrapping_key()
-    finally:
-        keys.close()
     write_output(out, public.to_pem())
 
 
@@ -128,11 +125,8 @@ def import_command(
 ) -> None:
     """Import a tenant's wrapped key into the HSM as its key-encryption key."""
     blob = WrappedKey.from_pem(read_input(wrapped, "wrapped key"), source=str(wrapped))
-    keys = open_tenant_keys()
-    try:
+    with open_tenant_keys() as keys:
         record = keys.import_key(state.actor(), tenant, blob)
-    finally:
-        keys.close()
     state.out.print(f"imported key v{record.version} for tenant {tenant}", markup=False)
 
 
@@ -143,11 +137,8 @@ def rotate(
 ) -> None:
     """Replace a tenant's key: every data key is re-wrapped, no data is re-encrypted."""
     blob = WrappedKey.from_pem(read_input(wrapped, "wrapped key"), source=str(wrapped))
-    keys = open_tenant_keys()
-    try:
+    with open_tenant_keys() as keys:
         record = keys.rotate_key(state.actor(), tenant, blob)
-    finally:
-        keys.close()
     state.out.print(f"rotated tenant {tenant} to key v{record.version}", markup=False)
 
 
@@ -164,22 +155,16 @@ def revoke(
             f"revoking destroys every key of tenant {tenant} and makes its disks unreadable",
             hint="Add --yes if that is what the tenant wants.",
         )
-    keys = open_tenant_keys()
-    try:
+    with open_tenant_keys() as keys:
         shredded = keys.revoke_keys(state.actor(), tenant)
-    finally:
-        keys.close()
     state.out.print(f"revoked tenant {tenant}: {shredded} disk key(s) shredded", markup=False)
 
 
 @keys_app.command()
 def status(tenant: Tenant) -> None:
     """Show a tenant's key versions and disk keys (states only, never key material)."""
-    keys = open_tenant_keys()
-    try:
+    with open_tenant_keys() as keys:
         info = keys.status(state.actor(), tenant)
-    finally:
-        keys.close()
     table = Table(title=f"keys of tenant {tenant}")
     for column in ("kind", "name", "version", "state", "changed"):
         table.add_column(column)
@@ -199,9 +184,6 @@ def status(tenant: Tenant) -> None:
 @keys_app.command("signing-key")
 def signing_key_command(tenant: Tenant, out: Out = None) -> None:
     """Print the tenant's public disk-signing key (PEM), for `tenantry disk verify`."""
-    keys = open_tenant_keys()
-    try:
+    with open_tenant_keys() as keys:
         public = keys.signing_key(state.actor(), tenant)
-    finally:
-        keys.close()
     write_output(out, signing_key_pem(public))

@@ -8,7 +8,7 @@ here returns a plaintext key: releases are wrapped to the guest's recipient key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, Self
 
 from tenantry.audit import Outcome
 from tenantry.errors import NotFoundError, PermissionDeniedError
@@ -93,6 +93,12 @@ class TenantKeys:
     def close(self) -> None:
         """Release the HSM session."""
         self.keys.vault.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ public reads
 
