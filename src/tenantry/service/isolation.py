@@ -25,6 +25,8 @@ class IsolationViolation(Violation):
     counterexample, so a leak that predates a change does not block it."""
 
     counterexample: str = field(default="", compare=False)
+    tenants: tuple[str, ...] = field(default=(), compare=False)
+    """The owners on either side of the leak."""
 
 
 def verify_estate(estate: Estate) -> tuple[Programs, Report]:
@@ -42,6 +44,7 @@ def check_isolation(estate: Estate) -> list[Violation]:
             f"{leak.source} reaches {leak.target}: {leak.cause}",
             (f"tenant {leak.source}", f"tenant {leak.target}"),
             counterexample=str(leak.counterexample),
+            tenants=(leak.source, leak.target),
         )
         for leak in report.leaks
     ]

@@ -424,5 +424,5 @@ def _utc_now() -> datetime:
 def _tenants_of(leaks: Sequence[IsolationViolation], estate: Estate) -> set[str]:
     # The tenants on either side of a leak must see, in their own trail, that someone asked
     # to admit it, even when the change itself touches only provider objects.
-    named = {o.split(" ", 1)[1] for leak in leaks for o in leak.objects if o.startswith("tenant ")}
+    named = {name for leak in leaks for name in leak.tenants}
     return {name for name in named if Ref(PROVIDER, name) in estate.tenants}
