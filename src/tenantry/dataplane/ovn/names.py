@@ -62,7 +62,7 @@ def group_name(key: str) -> str:
 
 def address_set_base(key: str) -> str:
     """The name shared by a set's two address sets (``<base>_ip4``, ``<base>_ip6``)."""
-    return f"tnt_{_slug(key)}_{_digest(key)}"
+    return group_name(key)  # both are OVN identifiers, in separate tables
 
 
 def address_set_name(key: str, family: int) -> str:
