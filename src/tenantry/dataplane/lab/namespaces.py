@@ -97,19 +97,22 @@ def configure_guest_nic(
             index = ns.link_lookup(ifname=dev)[0]
             ns.link("set", index=index, address=mac)
             ns.link("set", index=index, state="up")
-            for address in addresses:
-                iface = ipaddress.ip_interface(address)
-                ns.addr(
-                    "add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen
-                )
-            for gateway in gateways:
-                family_default = "default" if ipaddress.ip_address(gateway).version == 4 else "::/0"
-                ns.route("replace", dst=family_default, gateway=gateway, oif=index)
+            _address(ns, index, addresses, gateways)
         _checksum_offload_off(guest_netns, dev)
     except (OSError, NetlinkError, IndexError) as exc:
         raise BackendUnavailableError(
             f"cannot configure {dev} in namespace {guest_netns}: {exc}"
         ) from exc
+
+
+def _address(ns: NetNS, index: int, addresses: tuple[str, ...], gateways: tuple[str, ...]) -> None:
+    """Give the link ``index`` its addresses and default routes through ``gateways``."""
+    for address in addresses:
+        iface = ipaddress.ip_interface(address)
+        ns.addr("add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
+    for gateway in gateways:
+        family_default = "default" if ipaddress.ip_address(gateway).version == 4 else "::/0"
+        ns.route("replace", dst=family_default, gateway=gateway, oif=index)
 
 
 def add_vlan(
@@ -123,14 +126,7 @@ def add_vlan(
             ns.link("add", ifname=name, kind="vlan", link=parent_index, vlan_id=vlan)
             index = ns.link_lookup(ifname=name)[0]
             ns.link("set", index=index, state="up")
-            for address in addresses:
-                iface = ipaddress.ip_interface(address)
-                ns.addr(
-                    "add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen
-                )
-            for gateway in gateways:
-                family_default = "default" if ipaddress.ip_address(gateway).version == 4 else "::/0"
-                ns.route("replace", dst=family_default, gateway=gateway, oif=index)
+            _address(ns, index, addresses, gateways)
     except (OSError, NetlinkError, IndexError) as exc:
         raise BackendUnavailableError(f"cannot add VLAN {vlan} on {parent}: {exc}") from exc
     return name
