@@ -3,9 +3,11 @@
 A full compile writes every rule of every policy here instead of building one object per rule
 (320,000 rules at seed scale): a rule is 13 bytes of columns plus its share of the interned
 peers and port sets. ``CompiledPolicy.rules`` builds the rule objects of one policy when asked
-(they are equal, field for field, to what a compile that built objects would hold); nothing
-caches them, so memory stays that of the columns. Policies recompiled incrementally hold a
-tuple of rule objects instead (see ``CompiledPolicy``).
+(they are equal, field for field, to what a compile that built objects would hold). Only the
+last ``RECENT`` policies built are kept, so that readers walking the same chains port after
+port (the verifier, the OVN translation) do not rebuild them each time, while memory stays
+that of the columns plus that bound. Policies recompiled incrementally hold a tuple of rule
+objects instead (see ``CompiledPolicy``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from tenantry.model import Action, Direction, IpNetwork
 if TYPE_CHECKING:
     from tenantry.compiler.program import CompiledPolicy
 
-__all__ = ["RuleColumns"]
+__all__ = ["RECENT", "RuleColumns"]
+
+RECENT = 1024
+"""How many policies' rule objects are kept once built."""
 
 _A = TypeVar("_A", bound=npt.NDArray[Any])
 
@@ -38,6 +43,7 @@ class RuleColumns:
         "_building",
         "_peer_ids",
         "_port_set_ids",
+        "_recent",
         "_starts",
         "action",
         "direction",
@@ -55,6 +61,7 @@ class RuleColumns:
         self._peer_ids: dict[tuple[PeerKind, int, str | None, IpNetwork | None], int] = {}
         self._port_set_ids: dict[tuple[tuple[int, int], ...], int] = {}
         self._starts: list[int] = [0]
+        self._recent: dict[int, tuple[CompiledRule, ...]] = {}
         self.peers: tuple[CompiledPeer, ...] = ()
         self.port_sets: tuple[tuple[tuple[int, int], ...], ...] = ()
 
@@ -128,7 +135,15 @@ class RuleColumns:
         return int(self.offsets[policy_id + 1] - self.offsets[policy_id])
 
     def rules_of(self, policy: CompiledPolicy) -> tuple[CompiledRule, ...]:
-        """The rule objects of ``policy`` (built now, not kept)."""
+        """The rule objects of ``policy`` (built on first use; the last ``RECENT`` are kept)."""
+        found = self._recent.get(policy.id)
+        if found is None:
+            if len(self._recent) >= RECENT:
+                self._recent.clear()
+            found = self._recent[policy.id] = self._build(policy)
+        return found
+
+    def _build(self, policy: CompiledPolicy) -> tuple[CompiledRule, ...]:
         start, end = int(self.offsets[policy.id]), int(self.offsets[policy.id + 1])
         if start == end:
             return ()
